@@ -1,0 +1,225 @@
+"""RFC 9457 problem details: one base error, one set of handlers.
+
+Domain code raises `Problem` subclasses, never `HTTPException`. Bodies name the
+problem and the offending field, never a value that could be personal data.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://ieys.camden.gov.uk/problems/"
+
+
+class Problem(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.code,
+            "title": self.title,
+            "status": self.status,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(Problem):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+
+class Unauthenticated(Problem):
+    status = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            detail,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+
+class Forbidden(Problem):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Gone(Problem):
+    status = 410
+    code = "gone"
+    title = "The record was erased or destroyed"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    code = "stale_etag"
+    title = "The resource changed since it was read"
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    code = "if_match_required"
+    title = "If-Match is required to change this resource"
+
+
+class Unprocessable(Problem):
+    """A domain rule rejects otherwise well-formed input: names the field, never its value."""
+
+    status = 422
+    code = "validation_failed"
+    title = "The request is not valid"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(
+            f"{field}: {message}",
+            extra={"errors": [{"field": field, "message": message}]},
+        )
+
+
+class ProblemBody(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=[TYPE_BASE + "purpose_not_permitted"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    reason: str | None = Field(
+        default=None, description="For a 403 decision: why the lawful-basis check denied."
+    )
+    decision_id: str | None = Field(
+        default=None, description="The audit event that recorded the decision."
+    )
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="For a 422: each bad field and what is wrong with it."
+    )
+
+
+def _content(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "model": ProblemBody,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemBody"}}},
+    }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _content("Missing or unknown X-Purpose, or a malformed request"),
+    401: _content("Missing, invalid or expired bearer token"),
+    403: _content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
+    422: _content("Invalid input: each bad field is named"),
+}
+
+
+def problem_response(
+    body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        content=orjson.dumps(body),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=dict(headers or {}),
+    )
+
+
+def _decision_headers(request: Request) -> dict[str, str]:
+    decision_id = getattr(request.state, "decision_id", None)
+    return {"X-Decision-Id": str(decision_id)} if decision_id else {}
+
+
+def _validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        # The message only: pydantic's "input" would echo personal data back.
+        out.append({"field": ".".join(loc) or "body", "message": str(error.get("msg", ""))})
+    return out
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    headers = {**_decision_headers(request), **exc.headers}
+    return problem_response(exc.body(request.url.path), exc.status, headers)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc.errors())
+    body = {
+        "type": TYPE_BASE + "validation_failed",
+        "title": "The request is not valid",
+        "status": 422,
+        "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        "instance": request.url.path,
+        "errors": errors,
+    }
+    return problem_response(body, 422, _decision_headers(request))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    body = {
+        "type": TYPE_BASE + f"http_{exc.status_code}",
+        "title": str(exc.detail),
+        "status": exc.status_code,
+        "instance": request.url.path,
+    }
+    return problem_response(body, exc.status_code, exc.headers)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    body = {
+        "type": TYPE_BASE + "internal_error",
+        "title": "Internal server error",
+        "status": 500,
+        "instance": request.url.path,
+    }
+    return problem_response(body, 500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

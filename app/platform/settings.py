@@ -1,0 +1,65 @@
+"""Configuration from `IEYS_*` environment variables (API.md, "Running it")."""
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Self
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "ieys-development-secret-do-not-use-in-production"
+# 32 bytes, base64: the development key-encryption key. Refused in production.
+DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbg=="
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class JwtAlgorithm(StrEnum):
+    HS256 = "HS256"
+    RS256 = "RS256"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IEYS_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///./ieys.db"
+    db_pool_size: int = 16
+
+    jwt_algorithm: JwtAlgorithm = JwtAlgorithm.HS256
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_public_key: str | None = None
+    jwks_url: str | None = None
+    jwks_cache_seconds: int = 300
+    jwt_issuer: str = "https://idp.camden.gov.uk/ieys"
+    jwt_audience: str = "ieys-api"
+    jwt_leeway_seconds: int = 30
+
+    encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+
+    audit_seal_interval_seconds: float = 1.0
+    """How often each instance tries to seal the audit chain (0 disables the thread)."""
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if self.encryption_key.get_secret_value() == DEVELOPMENT_ENCRYPTION_KEY:
+                raise ValueError("IEYS_ENCRYPTION_KEY must be set in production")
+            if (
+                self.jwt_algorithm is JwtAlgorithm.HS256
+                and self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+            ):
+                raise ValueError("IEYS_JWT_SECRET must be set in production")
+        if self.jwt_algorithm is JwtAlgorithm.RS256 and not (
+            self.jwt_public_key or self.jwks_url
+        ):
+            raise ValueError("RS256 needs IEYS_JWT_PUBLIC_KEY or IEYS_JWKS_URL")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
