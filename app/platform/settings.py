@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "ieys-development-secret-do-not-use-in-production"
 # 32 bytes, base64: the development key-encryption key. Refused in production.
-DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbg=="
+DEVELOPMENT_ENCRYPTION_KEY = "aWV5cy1kZXZlbG9wbWVudC1rZWstbm90LWZvci1wcmQ="
 
 
 class Environment(StrEnum):

@@ -30,6 +30,9 @@ class Ask:
     nursery_id: UUID | None = None
     recipient: str | None = None
     """Recipient code outside the service, for a share."""
+    recipient_consent_type: ConsentType | None = None
+    """The consent type that permits a share to `recipient` (reference data, looked up by
+    the caller). None: no consent type permits it, so only `safeguarding` may share."""
 
 
 @dataclass(frozen=True, slots=True)

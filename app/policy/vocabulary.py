@@ -93,9 +93,7 @@ class SubjectKind(StrEnum):
 
 class ConsentType(StrEnum):
     EARLY_HELP_SUPPORT = "early_help_support"
-    PCPS_INFORMATION_SHARING_AND_VIDEO_RECORDING = (
-        "pcps_information_sharing_and_video_recording"
-    )
+    PCPS_INFORMATION_SHARING_AND_VIDEO_RECORDING = "pcps_information_sharing_and_video_recording"
 
 
 SPECIAL_CATEGORIES: Final = frozenset({Category.ETHNICITY, Category.HEALTH})

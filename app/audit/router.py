@@ -1,0 +1,177 @@
+"""/v1/audit: the trail, its verification, and a person's access log (the officer's)."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from app.audit import schemas
+from app.audit import service as audit_service
+from app.audit.models import AuditEvent
+from app.auth.deps import CallerDep
+from app.decisions.guard import Allowed, PurposeDep, Subject, check
+from app.decisions.subjects import PersonAccess, PersonId, decide_for_person
+from app.platform.db import SessionDep
+from app.platform.pagination import decode_cursor, encode_cursor
+from app.policy.model import RecordState
+from app.policy.vocabulary import Action, Category, Purpose, SubjectKind
+
+router = APIRouter(tags=["audit"])
+
+OFFICER_PURPOSES = frozenset({Purpose.SUBJECT_RIGHTS})
+TRAIL_CATEGORIES = frozenset({Category.IDENTITY})
+
+
+def trail_guard(
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+) -> Allowed:
+    return check(
+        session, request, response, caller, declared,
+        action=Action.READ, categories=TRAIL_CATEGORIES,
+        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
+        resource="audit", purposes=OFFICER_PURPOSES,
+    )
+
+
+def access_log_guard(
+    person_id: PersonId,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+) -> PersonAccess:
+    if declared.purpose not in OFFICER_PURPOSES:
+        check(
+            session, request, response, caller, declared,
+            action=Action.READ, categories=TRAIL_CATEGORIES,
+            subject=Subject(person_id, RecordState(kind=SubjectKind.FAMILY)),
+            resource="access_log", purposes=OFFICER_PURPOSES,
+        )
+    return decide_for_person(
+        session, request, response, caller, declared, person_id,
+        action=Action.READ, categories=TRAIL_CATEGORIES, resource="access_log",
+    )
+
+
+TrailAllowed = Annotated[Allowed, Depends(trail_guard)]
+AccessLogAllowed = Annotated[PersonAccess, Depends(access_log_guard)]
+
+
+def _split(value: str) -> list[str]:
+    return [v for v in value.split(",") if v]
+
+
+@router.get(
+    "/audit/verify",
+    summary="Verify the audit trail has not been altered, removed from or reordered",
+)
+def verify_trail(_: TrailAllowed, session: SessionDep) -> schemas.VerifyReport:
+    connection = session.connection()
+    # Seal everything committed so far, then walk the whole chain.
+    audit_service.seal(connection, full=True, wait=True)
+    result = audit_service.verify(connection)
+    return schemas.VerifyReport(
+        ok=result.ok,
+        events=result.events,
+        sealed=result.sealed,
+        unsealed=result.unsealed,
+        head=result.head,
+        head_seq=result.head_seq,
+        first_bad=result.first_bad,
+    )
+
+
+def _event(row: AuditEvent) -> schemas.AuditEventRead:
+    return schemas.AuditEventRead(
+        decision_id=row.decision_id,
+        occurred_at=row.occurred_at,
+        actor_sub=row.actor_sub,
+        actor_role=row.actor_role,
+        actor_org=row.actor_org,
+        purpose=row.purpose,
+        action=row.action,
+        resource=row.resource,
+        subject_id=row.subject_id,
+        categories_asked=_split(row.categories_asked),
+        categories_granted=_split(row.categories_granted),
+        allowed=row.allowed,
+        reason=row.reason,
+        bases=_split(row.bases),
+        justification=row.justification,
+        review_required=row.review_required,
+        outcome=row.outcome,
+        status=row.status,
+    )
+
+
+@router.get("/audit", summary="List audit events (filterable; newest first)")
+def list_events(
+    _: TrailAllowed,
+    session: SessionDep,
+    subject_id: UUID | None = None,
+    actor_sub: str | None = Query(default=None, max_length=200),
+    purpose: Purpose | None = None,
+    allowed: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = Query(default=None, max_length=200),
+) -> schemas.AuditPage:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    if subject_id is not None:
+        query = query.where(AuditEvent.subject_id == subject_id)
+    if actor_sub is not None:
+        query = query.where(AuditEvent.actor_sub == actor_sub)
+    if purpose is not None:
+        query = query.where(AuditEvent.purpose == purpose.value)
+    if allowed is not None:
+        query = query.where(AuditEvent.allowed == allowed)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    if cursor is not None:
+        query = query.where(AuditEvent.id < int(decode_cursor(cursor)))
+    rows = list(session.execute(query).scalars())
+    page, more = rows[:limit], len(rows) > limit
+    return schemas.AuditPage(
+        items=[_event(row) for row in page],
+        next_cursor=encode_cursor(str(page[-1].id)) if more and page else None,
+    )
+
+
+@router.get(
+    "/people/{person_id}/access-log",
+    summary="Who read, changed or shared this person's data, why, and on what basis",
+    tags=["people"],
+)
+def access_log(
+    access: AccessLogAllowed,
+    session: SessionDep,
+    limit: int = Query(default=200, ge=1, le=1000),
+) -> schemas.AccessLog:
+    entries = [
+        schemas.AccessLogEntry(
+            decision_id=row.decision_id,
+            occurred_at=row.occurred_at,
+            actor_role=row.actor_role,
+            actor_org=row.actor_org,
+            actor_sub=row.actor_sub,
+            purpose=row.purpose,
+            action=row.action,
+            resource=row.resource,
+            allowed=row.allowed,
+            reason=row.reason,
+            bases=_split(row.bases),
+            categories_granted=_split(row.categories_granted),
+        )
+        for row in audit_service.iter_events_for(session, access.person.id, limit=limit)
+    ]
+    return schemas.AccessLog(subject_id=access.person.id, items=entries)

@@ -1,0 +1,67 @@
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class VerifyReport(BaseModel):
+    ok: bool = Field(description="False when any event was altered, removed or reordered.")
+    events: int = Field(description="Events in the trail.")
+    sealed: int = Field(description="Events verified in the hash chain.")
+    unsealed: int = Field(description="Events committed but not yet chained (a small tail).")
+    head: str = Field(description="Hash of the last sealed event: record it to anchor the trail.")
+    head_seq: int
+    first_bad: dict[str, Any] | None = Field(
+        default=None, description="Where verification failed: seq, event_id and the problem."
+    )
+
+
+class AuditEventRead(BaseModel):
+    """One decision. Subjects appear as opaque ids; the trail holds no names."""
+
+    decision_id: UUID
+    occurred_at: datetime
+    actor_sub: str
+    actor_role: str
+    actor_org: str
+    purpose: str
+    action: str
+    resource: str
+    subject_id: UUID | None
+    categories_asked: list[str]
+    categories_granted: list[str]
+    allowed: bool
+    reason: str
+    bases: list[str]
+    justification: str | None
+    review_required: bool
+    outcome: str
+    status: int | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class AccessLogEntry(BaseModel):
+    """Who read, changed or shared the person's data, when, why and on what basis."""
+
+    decision_id: UUID
+    occurred_at: datetime
+    actor_role: str
+    actor_org: str
+    actor_sub: str
+    purpose: str
+    action: str
+    resource: str
+    allowed: bool
+    reason: str
+    bases: list[str]
+    categories_granted: list[str]
+
+
+class AccessLog(BaseModel):
+    subject_id: UUID
+    items: list[AccessLogEntry]

@@ -1,0 +1,330 @@
+"""Writing, sealing and verifying the audit trail.
+
+Writing: one INSERT in the request's own transaction, so an event commits with
+the data it reads or changes, or not at all. No chain work happens there: reading
+the chain head inside concurrent transactions forks the chain, and a lock around
+it would serialise every request of every instance.
+
+Sealing: a single sealer at a time (PostgreSQL advisory lock; a unique `seq`
+makes a racing second sealer fail rather than fork) takes committed, unsealed
+events in id order and appends them to the chain. An event whose transaction
+commits late (ids come from a sequence, commits need not follow them) is simply
+sealed in a later batch: the chain's order is the seal order, fixed once sealed.
+"""
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy import Connection, func, insert, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent, AuditEventSubject, AuditSeal
+from app.platform.db import as_utc, utcnow
+
+GENESIS = "0" * 64
+SEAL_BATCH = 5000
+# How far below the newest sealed event a routine sealing pass looks for late
+# commits; a full pass (every verify) looks everywhere.
+LATE_COMMIT_WINDOW = 20_000
+_ADVISORY_KEY = 0x1E75_A0D1
+
+_event_table = AuditEvent.__table__
+_subject_table = AuditEventSubject.__table__
+_seal_table = AuditSeal.__table__
+
+HASHED_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in _event_table.columns  # every column, id included
+)
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    """An event written in this request; re-written as `failed` if the request rolls back."""
+
+    values: dict[str, Any]
+    subjects: tuple[UUID, ...] = ()
+
+
+@dataclass(slots=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    sealed: int
+    unsealed: int
+    head: str
+    head_seq: int
+    first_bad: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class EventDraft:
+    """What the guard knows about one decision, before it is written."""
+
+    actor_sub: str
+    actor_role: str
+    actor_org: str
+    actor_nursery_id: UUID | None
+    purpose: str
+    action: str
+    resource: str
+    subject_id: UUID | None
+    subject_kind: str | None
+    categories_asked: Iterable[str]
+    categories_granted: Iterable[str]
+    allowed: bool
+    reason: str
+    bases: Iterable[str]
+    justification: str | None
+    review_required: bool
+    request_id: str
+    related_ids: Sequence[UUID] = ()
+    detail: dict[str, Any] | None = None
+    decision_id: UUID = field(default_factory=uuid4)
+
+
+def _join(values: Iterable[str]) -> str:
+    return ",".join(sorted(set(values)))
+
+
+def record(session: Session, draft: EventDraft) -> UUID:
+    """Append one event to the request's transaction; returns its decision id."""
+    related = tuple(dict.fromkeys(draft.related_ids))
+    values: dict[str, Any] = {
+        "decision_id": draft.decision_id,
+        "occurred_at": utcnow(),
+        "request_id": draft.request_id,
+        "actor_sub": draft.actor_sub,
+        "actor_role": draft.actor_role,
+        "actor_org": draft.actor_org,
+        "actor_nursery_id": draft.actor_nursery_id,
+        "purpose": draft.purpose,
+        "action": draft.action,
+        "resource": draft.resource,
+        "subject_id": draft.subject_id,
+        "subject_kind": draft.subject_kind,
+        "related_ids": " ".join(str(r) for r in related) or None,
+        "categories_asked": _join(draft.categories_asked),
+        "categories_granted": _join(draft.categories_granted),
+        "allowed": draft.allowed,
+        "reason": draft.reason,
+        "bases": ",".join(draft.bases),
+        "justification": draft.justification,
+        "review_required": draft.review_required,
+        "outcome": "completed" if draft.allowed else "denied",
+        "status": None,
+        "detail": orjson.dumps(draft.detail, option=orjson.OPT_SORT_KEYS).decode()
+        if draft.detail
+        else None,
+    }
+    pending = PendingEvent(values=values, subjects=related)
+    _insert(session, pending)
+    session.info.setdefault("audit_pending", []).append(pending)
+    return draft.decision_id
+
+
+def _insert(session: Session, pending: PendingEvent) -> None:
+    if not pending.subjects:
+        session.execute(insert(_event_table).values(pending.values))
+        return
+    event_id = session.execute(
+        insert(_event_table).values(pending.values).returning(_event_table.c.id)
+    ).scalar_one()
+    session.execute(
+        insert(_subject_table),
+        [{"event_id": event_id, "subject_id": s} for s in pending.subjects],
+    )
+
+
+def take_pending(session: Session) -> list[PendingEvent]:
+    pending: list[PendingEvent] = session.info.pop("audit_pending", [])
+    return pending
+
+
+def rerecord_after_failure(session: Session, pending: list[PendingEvent], status: int) -> None:
+    """The request rolled back: its decisions still happened, so write them again.
+
+    An allowed decision whose request then failed is kept as `failed`, with the
+    status the caller received; the decision id stays the one the caller was given.
+    """
+    for event in pending:
+        values = dict(event.values)
+        if values["allowed"]:
+            values["outcome"] = "failed"
+        values["status"] = status
+        _insert(session, PendingEvent(values=values, subjects=event.subjects))
+
+
+# --- the chain -----------------------------------------------------------------
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def event_digest(prev_hash: str, seq: int, row: Any) -> str:
+    """sha256 over the previous hash, the position and every column of the event."""
+    mapping = row._mapping
+    body = {name: _canonical_value(mapping[name]) for name in HASHED_COLUMNS}
+    payload = orjson.dumps(
+        {"prev": prev_hash, "seq": seq, "event": body}, option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _lock(connection: Connection, *, wait: bool) -> bool:
+    """One sealer at a time across every instance (PostgreSQL advisory lock).
+
+    SQLite has a single writer already; the unique `seq` is the last line of defence.
+    """
+    if connection.dialect.name != "postgresql":
+        return True
+    if wait:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+        return True
+    return bool(
+        connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY}
+        ).scalar_one()
+    )
+
+
+def head(connection: Connection) -> tuple[int, str]:
+    row = connection.execute(
+        select(_seal_table.c.seq, _seal_table.c.hash).order_by(_seal_table.c.seq.desc()).limit(1)
+    ).first()
+    return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
+
+
+def seal(connection: Connection, *, full: bool = False, wait: bool = False) -> int:
+    """Append committed, unsealed events to the chain; returns how many were sealed.
+
+    The caller owns the transaction and commits it. `full` looks at every event
+    (verify does this); a routine pass looks only near the newest sealed event.
+    """
+    if not _lock(connection, wait=wait):
+        return 0
+    seq, prev = head(connection)
+    floor = 0
+    if not full:
+        newest = connection.execute(select(func.max(_seal_table.c.event_id))).scalar()
+        floor = max(0, int(newest or 0) - LATE_COMMIT_WINDOW)
+    sealed = 0
+    while True:
+        unsealed = (
+            select(_event_table)
+            .where(_event_table.c.id > floor)
+            .where(~select(_seal_table.c.event_id).where(
+                _seal_table.c.event_id == _event_table.c.id
+            ).exists())
+            .order_by(_event_table.c.id)
+            .limit(SEAL_BATCH)
+        )
+        rows = connection.execute(unsealed).all()
+        if not rows:
+            return sealed
+        now = utcnow()
+        seals = []
+        for row in rows:
+            seq += 1
+            digest = event_digest(prev, seq, row)
+            seals.append(
+                {"seq": seq, "event_id": row.id, "prev_hash": prev, "hash": digest,
+                 "sealed_at": now}
+            )
+            prev = digest
+        connection.execute(insert(_seal_table), seals)
+        sealed += len(rows)
+        floor = rows[-1].id
+        if len(rows) < SEAL_BATCH:
+            return sealed
+
+
+def seal_in_own_transaction(connection: Connection) -> int:
+    """A routine sealing pass for the background sealer; a lost race seals nothing."""
+    try:
+        with connection.begin():
+            return seal(connection)
+    except IntegrityError:
+        return 0
+
+
+def verify(connection: Connection, *, chunk: int = 10_000) -> VerifyResult:
+    """Walk the chain in seal order: any altered, removed or reordered event shows.
+
+    - altered: the event's columns no longer hash to its seal;
+    - removed: its seal points at nothing, or a `seq` is missing;
+    - reordered: a seal's `prev_hash` is not the hash before it.
+    """
+    events = int(connection.execute(select(func.count()).select_from(_event_table)).scalar_one())
+    expected_seq, prev = 0, GENESIS
+    sealed = 0
+    bad: dict[str, Any] | None = None
+    last_seq = 0
+    while bad is None:
+        rows = connection.execute(
+            select(
+                _seal_table.c.seq.label("seal_seq"),
+                _seal_table.c.event_id.label("seal_event_id"),
+                _seal_table.c.prev_hash.label("seal_prev_hash"),
+                _seal_table.c.hash.label("seal_hash"),
+                *[c for c in _event_table.columns],
+            )
+            .select_from(
+                _seal_table.outerjoin(_event_table, _event_table.c.id == _seal_table.c.event_id)
+            )
+            .where(_seal_table.c.seq > last_seq)
+            .order_by(_seal_table.c.seq)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            expected_seq += 1
+            where = {"seq": int(row.seal_seq), "event_id": int(row.seal_event_id)}
+            if row.seal_seq != expected_seq:
+                bad = {**where, "problem": "missing_seal", "expected_seq": expected_seq}
+                break
+            if row.seal_prev_hash != prev:
+                bad = {**where, "problem": "broken_link"}
+                break
+            if row.id is None:
+                bad = {**where, "problem": "event_removed"}
+                break
+            if event_digest(prev, expected_seq, row) != row.seal_hash:
+                bad = {**where, "problem": "event_altered"}
+                break
+            prev = row.seal_hash
+            sealed += 1
+        last_seq = int(rows[-1].seal_seq)
+    unsealed = max(0, events - sealed) if bad is None else 0
+    return VerifyResult(
+        ok=bad is None,
+        events=events,
+        sealed=sealed,
+        unsealed=unsealed,
+        head=prev,
+        head_seq=expected_seq if bad is None else expected_seq - 1,
+        first_bad=bad,
+    )
+
+
+def iter_events_for(session: Session, subject_id: UUID, *, limit: int) -> Iterator[Any]:
+    """Events that touched a subject, newest first (the person's access log)."""
+    related = select(_subject_table.c.event_id).where(_subject_table.c.subject_id == subject_id)
+    rows = session.execute(
+        select(_event_table)
+        .where(or_(_event_table.c.subject_id == subject_id, _event_table.c.id.in_(related)))
+        .order_by(_event_table.c.id.desc())
+        .limit(limit)
+    )
+    yield from rows

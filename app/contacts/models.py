@@ -1,0 +1,30 @@
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.platform.db import Base, utcnow
+
+
+class Contact(Base):
+    """A visit, call, meeting, session or development review.
+
+    Notes are encrypted (free text can reveal anything); a review's outcome is
+    health data and encrypted too.
+    """
+
+    __tablename__ = "contact"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
+    person_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    staff_role: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(Text)
+    review: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

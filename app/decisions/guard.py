@@ -1,0 +1,196 @@
+"""The one place that decides: caller + declared purpose + record state -> decision.
+
+Routers and services never check roles or purposes. A guard dependency reads the
+caller and `X-Purpose`, calls the pure engine, writes the audit event into the
+request's transaction, sets the decision headers, and raises `Denied` or `Gone`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.auth.caller import Caller
+from app.platform import categories as category_tags
+from app.platform.problems import BadRequest, Gone, Problem
+from app.policy import engine
+from app.policy.model import Ask, Decision, RecordState
+from app.policy.vocabulary import Action, Category, ConsentType, Purpose, Reason
+
+LONDON = ZoneInfo("Europe/London")
+M = TypeVar("M", bound=BaseModel)
+
+
+def today() -> date:
+    """Dates of the rules are UK local dates."""
+    return datetime.now(LONDON).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    purpose: Purpose
+    justification: str | None
+
+
+_PURPOSES = ", ".join(p.value for p in Purpose)
+
+
+def declared_purpose(
+    x_purpose: Annotated[
+        str | None,
+        Header(
+            alias="X-Purpose",
+            description="Why the caller processes this data: one of the purposes of the "
+            "policy (GET /v1/policy). Required; missing or unknown is 400.",
+            json_schema_extra={"enum": [p.value for p in Purpose]},
+        ),
+    ] = None,
+    x_justification: Annotated[
+        str | None,
+        Header(
+            alias="X-Justification",
+            max_length=2000,
+            description="Free text; required (at least 20 characters) for `safeguarding`.",
+        ),
+    ] = None,
+) -> Declared:
+    if not x_purpose:
+        raise BadRequest(f"X-Purpose is required: one of {_PURPOSES}")
+    try:
+        purpose = Purpose(x_purpose.strip())
+    except ValueError:
+        raise BadRequest(f"X-Purpose is not a known purpose: use one of {_PURPOSES}") from None
+    justification = x_justification.strip() if x_justification else None
+    return Declared(purpose=purpose, justification=justification or None)
+
+
+PurposeDep = Annotated[Declared, Depends(declared_purpose)]
+
+
+class Denied(Problem):
+    status = 403
+    code = "denied"
+    title = "Denied by the lawful-basis check"
+
+    def __init__(self, decision: Decision, decision_id: UUID) -> None:
+        super().__init__(
+            _DENIAL_DETAIL.get(decision.reason, decision.reason.value),
+            extra={"reason": decision.reason.value, "decision_id": str(decision_id)},
+        )
+        self.code = decision.reason.value  # type: ignore[misc]
+
+
+_DENIAL_DETAIL: dict[Reason, str] = {
+    Reason.PURPOSE_NOT_PERMITTED: "The caller's role may not use this purpose for this data.",
+    Reason.OUT_OF_SCOPE: "The record is outside the caller's scope.",
+    Reason.RETENTION_EXPIRED: "The record is past its destruction date.",
+    Reason.PROCESSING_RESTRICTED: "Processing of this record is restricted (Art 18).",
+    Reason.OBJECTION_UPHELD: "The subject's objection was upheld (Art 21).",
+    Reason.JUSTIFICATION_REQUIRED: "Safeguarding needs X-Justification of at least 20 characters.",
+    Reason.CONSENT_REQUIRED: "This purpose needs an active consent covering the data asked for.",
+    Reason.CONSENT_WITHDRAWN: "The consent this purpose needs was withdrawn.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    decision: Decision
+    decision_id: UUID
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        return self.decision.allowed_categories
+
+    def only(self, model: type[M], values: dict[str, Any]) -> M:
+        return category_tags.only(model, values, self.decision.allowed_categories)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    id: UUID | None
+    state: RecordState
+    related_ids: tuple[UUID, ...] = ()
+
+
+def check(
+    session: Session,
+    request: Request,
+    response: Response,
+    caller: Caller,
+    declared: Declared,
+    *,
+    action: Action,
+    categories: Iterable[Category],
+    subject: Subject,
+    resource: str,
+    recipient: str | None = None,
+    recipient_consent_type: ConsentType | None = None,
+    detail: dict[str, Any] | None = None,
+    purposes: frozenset[Purpose] | None = None,
+) -> Allowed:
+    """Decide, audit, set headers; return the allowance or raise.
+
+    `purposes` narrows an endpoint to the purposes it serves (API.md: the officer's
+    endpoints run under `subject_rights` or `legal_claims`); any other is denied.
+    """
+    asked = frozenset(categories)
+    ask = Ask(
+        role=caller.role,
+        org=caller.org,
+        purpose=declared.purpose,
+        action=action,
+        categories=asked,
+        on=today(),
+        justification=declared.justification,
+        nursery_id=caller.nursery_id,
+        recipient=recipient,
+        recipient_consent_type=recipient_consent_type,
+    )
+    if purposes is not None and declared.purpose not in purposes:
+        decision = Decision(
+            allowed=False, reason=Reason.PURPOSE_NOT_PERMITTED, withheld_categories=asked
+        )
+    else:
+        decision = engine.decide(ask, subject.state)
+    decision_id = audit_service.record(
+        session,
+        audit_service.EventDraft(
+            actor_sub=caller.sub,
+            actor_role=caller.role.value,
+            actor_org=caller.org,
+            actor_nursery_id=caller.nursery_id,
+            purpose=declared.purpose.value,
+            action=action.value,
+            resource=resource,
+            subject_id=subject.id,
+            subject_kind=subject.state.kind.value,
+            related_ids=subject.related_ids if decision.allowed else (),
+            categories_asked=(c.value for c in asked),
+            categories_granted=(c.value for c in decision.allowed_categories),
+            allowed=decision.allowed,
+            reason=decision.reason.value,
+            bases=(b.value for b in decision.basis_codes),
+            justification=declared.justification,
+            review_required=decision.review_required,
+            request_id=request.headers.get("x-request-id") or uuid4().hex,
+            detail=detail,
+        ),
+    )
+    request.state.decision_id = decision_id
+    response.headers["X-Decision-Id"] = str(decision_id)
+    if not decision.allowed:
+        if decision.reason is Reason.GONE:
+            raise Gone()
+        raise Denied(decision, decision_id)
+    response.headers["X-Lawful-Basis"] = ",".join(b.value for b in decision.basis_codes)
+    withheld = decision.withheld_categories
+    if withheld:
+        response.headers["X-Withheld-Categories"] = ",".join(sorted(c.value for c in withheld))
+    return Allowed(decision=decision, decision_id=decision_id)

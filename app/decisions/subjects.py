@@ -1,0 +1,152 @@
+"""Guard dependencies for the subjects a request names: a person, a household.
+
+Each factory builds one FastAPI dependency per endpoint: it loads the subject (in
+the same query the endpoint needs), decides, audits, and hands the endpoint the
+subject together with the allowance.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Path, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.caller import Caller
+from app.auth.deps import CallerDep
+from app.decisions import facts
+from app.decisions.guard import Allowed, Declared, PurposeDep, Subject, check, today
+from app.people import service as people_service
+from app.people.models import Family
+from app.people.service import PersonView
+from app.platform.categories import categories_of
+from app.platform.db import SessionDep
+from app.platform.problems import NotFound
+from app.policy.model import RecordState
+from app.policy.vocabulary import Action, Category, SubjectKind
+from app.retention.models import DestructionLog
+
+PersonId = Annotated[UUID, Path(description="The person's id.")]
+FamilyId = Annotated[UUID, Path(description="The household's id.")]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAccess:
+    person: PersonView
+    allowed: Allowed
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyAccess:
+    family: Family
+    allowed: Allowed
+
+
+def gone_kind(session: Session, subject_id: UUID) -> SubjectKind | None:
+    """The destruction log remembers that an id existed (and nothing else about it)."""
+    kind = session.execute(
+        select(DestructionLog.subject_kind).where(DestructionLog.subject_id == subject_id)
+    ).scalar_one_or_none()
+    return None if kind is None else SubjectKind(kind)
+
+
+def decide_for_person(
+    session: Session,
+    request: Request,
+    response: Response,
+    caller: Caller,
+    declared: Declared,
+    person_id: UUID,
+    *,
+    action: Action,
+    categories: frozenset[Category],
+    resource: str,
+) -> PersonAccess:
+    view = people_service.find(session, person_id)
+    if view is None:
+        kind = gone_kind(session, person_id)
+        if kind is None:
+            raise NotFound("No person with this id.")
+        check(
+            session, request, response, caller, declared,
+            action=action, categories=categories, resource=resource,
+            subject=Subject(person_id, RecordState(kind=kind, gone=True)),
+        )
+        raise AssertionError("a gone record is never allowed")  # pragma: no cover
+    state = facts.person_state(
+        session,
+        person_id=view.id,
+        kind=view.kind,
+        destruction_date=view.destruction_date,
+        restricted=bool(view.row.restricted),
+        objection_upheld=bool(view.row.objection_upheld),
+        role=caller.role,
+        purpose=declared.purpose,
+        action=action,
+        on=today(),
+    )
+    allowed = check(
+        session, request, response, caller, declared,
+        action=action, categories=categories, resource=resource,
+        subject=Subject(view.id, state),
+    )
+    return PersonAccess(person=view, allowed=allowed)
+
+
+def person_guard(
+    action: Action, model: type[BaseModel], resource: str
+) -> Callable[..., PersonAccess]:
+    """A dependency deciding `action` on the categories of `model` for the path's person."""
+    categories = categories_of(model)
+
+    def guard(
+        person_id: PersonId,
+        request: Request,
+        response: Response,
+        caller: CallerDep,
+        declared: PurposeDep,
+        session: SessionDep,
+    ) -> PersonAccess:
+        return decide_for_person(
+            session, request, response, caller, declared, person_id,
+            action=action, categories=categories, resource=resource,
+        )
+
+    return guard
+
+
+def family_guard(
+    action: Action, model: type[BaseModel], resource: str
+) -> Callable[..., FamilyAccess]:
+    categories = categories_of(model)
+
+    def guard(
+        family_id: FamilyId,
+        request: Request,
+        response: Response,
+        caller: CallerDep,
+        declared: PurposeDep,
+        session: SessionDep,
+    ) -> FamilyAccess:
+        family = people_service.get_family(session, family_id)
+        if family is None:
+            if gone_kind(session, family_id) is None:
+                raise NotFound("No household with this id.")
+            check(
+                session, request, response, caller, declared,
+                action=action, categories=categories, resource=resource,
+                subject=Subject(family_id, RecordState(kind=SubjectKind.FAMILY, gone=True)),
+            )
+            raise AssertionError("a gone record is never allowed")  # pragma: no cover
+        state = RecordState(kind=SubjectKind.FAMILY, destruction_date=family.destroy_on)
+        allowed = check(
+            session, request, response, caller, declared,
+            action=action, categories=categories, resource=resource,
+            subject=Subject(family.id, state),
+        )
+        return FamilyAccess(family=family, allowed=allowed)
+
+    return guard

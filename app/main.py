@@ -1,0 +1,104 @@
+"""The ASGI application: `app.main:app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from app.audit.router import router as audit_router
+from app.audit.sealer import Sealer
+from app.contacts.router import router as contacts_router
+from app.decisions.router import router as decisions_router
+from app.nurseries.router import router as nurseries_router
+from app.people.router import router as people_router
+from app.platform import problems
+from app.platform.db import get_engine
+from app.platform.idempotency import Replay, on_replay
+from app.platform.settings import get_settings
+from app.safeguarding.router import router as safeguarding_router
+
+DESCRIPTION = """
+The shared record of Camden's Integrated Early Years Service: health visitors,
+children's centres, family workers, public health, CAMHS and speech and language
+clinicians, and the council's nine maintained nurseries.
+
+Every call that touches personal data declares **why** in `X-Purpose`. A lawful-basis
+check decides from the caller's role and organisation, the purpose, the data
+categories and the state of the record (consents, child protection plan, restriction,
+objection, retention). Every decision, allowed or denied, is written to a
+tamper-evident audit trail and named in `X-Decision-Id`. Allowed reads carry
+`X-Lawful-Basis`, and `X-Withheld-Categories` names the categories left out. Every
+schema field carries its data category in `x-category`.
+
+Errors are RFC 9457 `application/problem+json`; a denial is `403` with `reason` and
+`decision_id`.
+"""
+
+TAGS = [
+    {"name": "people", "description": "Households, people and their records."},
+    {"name": "safeguarding", "description": "Risk issues, plans, looked-after status."},
+    {"name": "contacts", "description": "Visits, calls, sessions and development reviews."},
+    {"name": "nurseries", "description": "The maintained nurseries and enrolments."},
+    {"name": "policy", "description": "The rules in force, as data."},
+    {"name": "audit", "description": "The audit trail (data protection officer)."},
+    {"name": "health", "description": "Liveness and readiness (no token)."},
+]
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    sealer = None
+    if settings.audit_seal_interval_seconds > 0:
+        sealer = Sealer(get_engine(), settings.audit_seal_interval_seconds)
+        sealer.start()
+    try:
+        yield
+    finally:
+        if sealer is not None:
+            sealer.stop()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Integrated Early Years Service API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.add_exception_handler(Replay, on_replay)
+    v1 = APIRouter(prefix="/v1", responses=problems.PROBLEM_RESPONSES)
+    for router in (
+        people_router,
+        safeguarding_router,
+        contacts_router,
+        nurseries_router,
+        decisions_router,
+        audit_router,
+    ):
+        v1.include_router(router)
+    app.include_router(v1)
+
+    @app.get("/health/live", tags=["health"], summary="The process is up")
+    def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"], summary="The database answers")
+    def ready() -> dict[str, str]:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,27 @@
+"""Every table, imported once so the metadata (and Alembic) sees them all."""
+
+from app.audit import models as audit_models
+from app.consent import models as consent_models
+from app.contacts import models as contacts_models
+from app.nurseries import models as nurseries_models
+from app.people import models as people_models
+from app.platform import idempotency
+from app.platform.db import Base
+from app.reference import models as reference_models
+from app.retention import models as retention_models
+from app.safeguarding import models as safeguarding_models
+
+metadata = Base.metadata
+
+__all__ = [
+    "audit_models",
+    "consent_models",
+    "contacts_models",
+    "idempotency",
+    "metadata",
+    "nurseries_models",
+    "people_models",
+    "reference_models",
+    "retention_models",
+    "safeguarding_models",
+]

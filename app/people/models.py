@@ -1,0 +1,128 @@
+"""Households, people and the person's special-category and circumstances records."""
+
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.platform.db import Base, utcnow
+
+
+class Family(Base):
+    """A household. Its address and telephone are the members' contact data."""
+
+    __tablename__ = "family"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(8), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    family_worker_supported: Mapped[bool] = mapped_column(Boolean, default=False)
+    destroy_on: Mapped[date] = mapped_column(Date, index=True)
+    """When the household's adult data goes: when its last child's data goes."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FamilyKey(Base):
+    """The family's data key, wrapped by the service key (IEYS_ENCRYPTION_KEY).
+
+    Deleting this row makes every encrypted field of the family unreadable,
+    backups included: crypto-shredding.
+    """
+
+    __tablename__ = "family_key"
+
+    family_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("family.id", ondelete="CASCADE"), primary_key=True
+    )
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
+    family_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("family.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date, index=True)
+    sex: Mapped[str | None] = mapped_column(String(20))
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    upn: Mapped[str | None] = mapped_column(String(13), unique=True)
+    has_parental_responsibility: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Art 18: processing restricted; storage continues."""
+    objection_upheld: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Art 21: an upheld objection stops the non-care purposes."""
+    destroy_on: Mapped[date | None] = mapped_column(Date, index=True)
+    """A child's destruction date (fifth birthday, or 25th with family-worker support)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SpecialCategoryRecord(Base):
+    """Ethnicity and health: stored encrypted under the family's data key."""
+
+    __tablename__ = "special_category"
+
+    person_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    ethnicity: Mapped[str | None] = mapped_column(Text)
+    medical_history: Mapped[str | None] = mapped_column(Text)
+    wellbeing: Mapped[str | None] = mapped_column(Text)
+    needs: Mapped[str | None] = mapped_column(Text)
+    allergies: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CircumstancesRecord(Base):
+    __tablename__ = "circumstances"
+
+    person_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    work_status: Mapped[str | None] = mapped_column(String(40))
+    family_makeup: Mapped[str | None] = mapped_column(String(40))
+    legal_status: Mapped[str | None] = mapped_column(String(40))
+    accommodation: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FamilyWorkerSupport(Base):
+    """A family worker supports the family: its children's data is kept to 25."""
+
+    __tablename__ = "family_worker_support"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
+    family_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("family.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="CASCADE"))
+    started_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,242 @@
+"""/v1/families and /v1/people: the shared record, behind the lawful-basis check."""
+
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from app.auth.deps import CallerDep
+from app.decisions.guard import PurposeDep, Subject, check, today
+from app.decisions.subjects import (
+    FamilyAccess,
+    PersonAccess,
+    PersonId,
+    decide_for_person,
+    family_guard,
+    person_guard,
+)
+from app.people import schemas
+from app.people.models import Family
+from app.people import service as people_service
+from app.platform.categories import categories_of, only
+from app.platform.crypto import KeyRing, get_key_ring
+from app.platform.db import SessionDep
+from app.platform.idempotency import IdempotencyDep
+from app.platform.problems import PreconditionRequired
+from app.policy import engine
+from app.policy.model import Ask, RecordState
+from app.policy.vocabulary import Action, SubjectKind
+
+router = APIRouter(tags=["people"])
+
+KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag from your last read. Missing: 428; stale: 412.",
+    ),
+]
+
+ReadPerson = Annotated[
+    PersonAccess, Depends(person_guard(Action.READ, schemas.PersonRead, "person"))
+]
+ReadFamily = Annotated[
+    FamilyAccess, Depends(family_guard(Action.READ, schemas.FamilyRead, "family"))
+]
+ReadSpecial = Annotated[
+    PersonAccess,
+    Depends(person_guard(Action.READ, schemas.SpecialCategory, "special_category")),
+]
+WriteSpecial = Annotated[
+    PersonAccess,
+    Depends(person_guard(Action.WRITE, schemas.SpecialCategory, "special_category")),
+]
+ReadCircumstances = Annotated[
+    PersonAccess, Depends(person_guard(Action.READ, schemas.Circumstances, "circumstances"))
+]
+WriteCircumstances = Annotated[
+    PersonAccess, Depends(person_guard(Action.WRITE, schemas.Circumstances, "circumstances"))
+]
+WriteSupport = Annotated[
+    PersonAccess,
+    Depends(
+        person_guard(Action.WRITE, schemas.FamilyWorkerSupportCreate, "family_worker_support")
+    ),
+]
+
+
+@router.post(
+    "/families",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a household",
+    response_model_exclude_unset=True,
+)
+def create_family(
+    body: schemas.FamilyCreate,
+    idempotency: IdempotencyDep,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+    keys: KeysDep,
+) -> schemas.FamilyRead:
+    new_id = uuid4()
+    allowed = check(
+        session, request, response, caller, declared,
+        action=Action.WRITE, categories=categories_of(schemas.FamilyCreate),
+        subject=Subject(new_id, RecordState(kind=SubjectKind.FAMILY)), resource="family",
+    )
+    family = people_service.create_family(session, body, keys, family_id=new_id)
+    result = allowed.only(schemas.FamilyRead, _family_values(family, members=[]))
+    response.headers["ETag"] = people_service.etag(family.version)
+    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    return result
+
+
+@router.get(
+    "/families/{family_id}",
+    summary="Read a household and its members",
+    response_model_exclude_unset=True,
+)
+def read_family(
+    access: ReadFamily,
+    request: Request,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+) -> schemas.FamilyRead:
+    family = access.family
+    members: list[schemas.PersonRead] = []
+    withheld = 0
+    if "household" in access.allowed.categories:
+        # Each member is its own subject: its own restriction, objection, retention.
+        for view in people_service.members(session, family.id):
+            member_access = _member_decision(view, access, caller, declared)
+            if member_access is None:
+                withheld += 1
+            else:
+                members.append(member_access)
+    values = _family_values(family, members=members)
+    values["members_withheld"] = withheld
+    return access.allowed.only(schemas.FamilyRead, values)
+
+
+def _member_decision(
+    view: people_service.PersonView,
+    access: FamilyAccess,
+    caller: CallerDep,
+    declared: PurposeDep,
+) -> schemas.PersonRead | None:
+    state = RecordState(
+        kind=view.kind,
+        destruction_date=view.destruction_date,
+        restricted=bool(view.row.restricted),
+        objection_upheld=bool(view.row.objection_upheld),
+    )
+    decision = engine.decide(
+        Ask(
+            role=caller.role,
+            org=caller.org,
+            purpose=declared.purpose,
+            action=Action.READ,
+            categories=categories_of(schemas.PersonRead),
+            on=today(),
+            justification=declared.justification,
+            nursery_id=caller.nursery_id,
+        ),
+        state,
+    )
+    if not decision.allowed:
+        return None
+    return only(schemas.PersonRead, view.values(), decision.allowed_categories)
+
+
+def _family_values(
+    family: Family, *, members: list[schemas.PersonRead]
+) -> dict[str, object]:
+    return {
+        "id": family.id,
+        "address": {
+            "line1": family.address_line1,
+            "line2": family.address_line2,
+            "postcode": family.postcode,
+        },
+        "phone": family.phone,
+        "email": family.email,
+        "members": members,
+    }
+
+
+@router.post(
+    "/people",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a person in a household",
+    response_model_exclude_unset=True,
+)
+def create_person(
+    body: schemas.PersonCreate,
+    idempotency: IdempotencyDep,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+) -> schemas.PersonRead:
+    new_id = uuid4()
+    allowed = check(
+        session, request, response, caller, declared,
+        action=Action.WRITE, categories=categories_of(schemas.PersonCreate),
+        subject=Subject(new_id, RecordState(kind=SubjectKind(body.kind.value))),
+        resource="person",
+    )
+    people_service.create_person(session, body, today(), person_id=new_id)
+    view = people_service.find(session, new_id)
+    assert view is not None
+    response.headers["ETag"] = view.etag
+    result = allowed.only(schemas.PersonRead, view.values())
+    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    return result
+
+
+@router.get(
+    "/people/{person_id}",
+    summary="Read a person (only the categories the decision allows)",
+    response_model_exclude_unset=True,
+)
+def read_person(access: ReadPerson, response: Response) -> schemas.PersonRead:
+    response.headers["ETag"] = access.person.etag
+    return access.allowed.only(schemas.PersonRead, access.person.values())
+
+
+@router.patch(
+    "/people/{person_id}",
+    summary="Rectify identity or contact fields (If-Match required)",
+    response_model_exclude_unset=True,
+    responses={
+        412: {"description": "If-Match does not match the current ETag"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+def patch_person(
+    person_id: PersonId,
+    body: schemas.PersonPatch,
+    if_match: IfMatch,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+) -> schemas.PersonRead:
+    if if_match is None:
+        raise PreconditionRequired("Send If-Match with the ETag from your last read.")
+    access = decide_for_person(
+        session, request, response, caller, declared, person_id,
+        action=Action.WRITE, categories=categories_of(schemas.PersonPatch), resource="person",
+    )
+    people_service.patch_person(session, access.person, body, if_match, today())
+    view = people_service.find(session, person_id)
+    assert view is not None
+    response.headers["ETag"] = view.etag
+    return access.allowed.only(schemas.PersonRead, view.values())

@@ -1,0 +1,413 @@
+"""Households and people: reads through one joined SELECT, writes that flush only."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.people import schemas
+from app.people.models import (
+    CircumstancesRecord,
+    Family,
+    FamilyKey,
+    FamilyWorkerSupport,
+    Person,
+    SpecialCategoryRecord,
+)
+from app.platform.crypto import FieldCipher, KeyRing, field_aad
+from app.platform.db import utcnow
+from app.platform.problems import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unprocessable,
+)
+from app.policy.vocabulary import SubjectKind
+from app.retention import rules as retention_rules
+
+_PERSON_VIEW = select(
+    Person.id,
+    Person.family_id,
+    Person.kind,
+    Person.given_name,
+    Person.family_name,
+    Person.date_of_birth,
+    Person.sex,
+    Person.nhs_number,
+    Person.upn,
+    Person.has_parental_responsibility,
+    Person.phone,
+    Person.email,
+    Person.restricted,
+    Person.objection_upheld,
+    Person.destroy_on,
+    Person.version,
+    Family.address_line1,
+    Family.address_line2,
+    Family.postcode,
+    Family.phone.label("family_phone"),
+    Family.email.label("family_email"),
+    Family.destroy_on.label("family_destroy_on"),
+).join(Family, Family.id == Person.family_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """A person with the household's contact data and the state the engine needs."""
+
+    row: Row[Any]
+
+    @property
+    def id(self) -> UUID:
+        return UUID(str(self.row.id)) if not isinstance(self.row.id, UUID) else self.row.id
+
+    @property
+    def kind(self) -> SubjectKind:
+        return SubjectKind(self.row.kind)
+
+    @property
+    def destruction_date(self) -> date | None:
+        # A child's own date; adults go with the household's last child.
+        if self.row.kind == SubjectKind.CHILD:
+            return self.row.destroy_on  # type: ignore[no-any-return]
+        return self.row.family_destroy_on  # type: ignore[no-any-return]
+
+    @property
+    def etag(self) -> str:
+        return etag(self.row.version)
+
+    def values(self) -> dict[str, Any]:
+        r = self.row
+        return {
+            "id": r.id,
+            "family_id": r.family_id,
+            "kind": r.kind,
+            "given_name": r.given_name,
+            "family_name": r.family_name,
+            "date_of_birth": r.date_of_birth,
+            "sex": r.sex,
+            "nhs_number": r.nhs_number,
+            "upn": r.upn,
+            "has_parental_responsibility": r.has_parental_responsibility,
+            "address": {"line1": r.address_line1, "line2": r.address_line2, "postcode": r.postcode},
+            "phone": r.phone or r.family_phone,
+            "email": r.email or r.family_email,
+        }
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_etag(if_match: str, version: int) -> None:
+    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    if "*" not in tags and etag(version) not in tags:
+        raise PreconditionFailed("If-Match does not match the current ETag; read it again.")
+
+
+def find(session: Session, person_id: UUID) -> PersonView | None:
+    row = session.execute(_PERSON_VIEW.where(Person.id == person_id)).first()
+    return None if row is None else PersonView(row)
+
+
+def members(session: Session, family_id: UUID) -> list[PersonView]:
+    rows = session.execute(
+        _PERSON_VIEW.where(Person.family_id == family_id).order_by(
+            Person.date_of_birth, Person.id
+        )
+    ).all()
+    return [PersonView(row) for row in rows]
+
+
+def get_family(session: Session, family_id: UUID) -> Family | None:
+    return session.get(Family, family_id)
+
+
+def create_family(
+    session: Session, body: schemas.FamilyCreate, keys: KeyRing, *, family_id: UUID
+) -> Family:
+    now = utcnow()
+    family = Family(
+        id=family_id,
+        address_line1=body.address.line1,
+        address_line2=body.address.line2,
+        postcode=body.address.postcode,
+        phone=body.phone,
+        email=str(body.email) if body.email else None,
+        family_worker_supported=False,
+        destroy_on=retention_rules.household_destruction_date(now.date(), []),
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(family)
+    session.add(FamilyKey(family_id=family.id, wrapped_key=keys.new_wrapped_key()))
+    session.flush()
+    return family
+
+
+def _flush_unique(session: Session) -> None:
+    """An NHS number or UPN identifies one person: a second record is a conflict."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "A person with this NHS number or unique pupil number is already recorded."
+        ) from None
+
+
+def create_person(
+    session: Session, body: schemas.PersonCreate, on: date, *, person_id: UUID
+) -> Person:
+    family = session.get(Family, body.family_id)
+    if family is None:
+        raise Unprocessable("family_id", "no household with this id")
+    if body.kind is schemas.PersonKind.CHILD and not retention_rules.is_under_five(
+        body.date_of_birth, on
+    ):
+        raise Unprocessable(
+            "date_of_birth", "a child must be under 5; record older children as household_member"
+        )
+    if body.has_parental_responsibility and body.kind is not schemas.PersonKind.CARER:
+        raise Unprocessable("has_parental_responsibility", "only a carer holds it")
+    now = utcnow()
+    person = Person(
+        id=person_id,
+        family_id=family.id,
+        kind=body.kind.value,
+        given_name=body.given_name,
+        family_name=body.family_name,
+        date_of_birth=body.date_of_birth,
+        sex=body.sex.value if body.sex else None,
+        nhs_number=body.nhs_number,
+        upn=body.upn,
+        has_parental_responsibility=body.has_parental_responsibility,
+        phone=body.phone,
+        email=str(body.email) if body.email else None,
+        restricted=False,
+        objection_upheld=False,
+        destroy_on=None,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    if body.kind is schemas.PersonKind.CHILD:
+        person.destroy_on = retention_rules.child_destruction_date(
+            body.date_of_birth, family_worker_supported=family.family_worker_supported
+        )
+    session.add(person)
+    _flush_unique(session)
+    refresh_household_retention(session, family)
+    return person
+
+
+def refresh_household_retention(session: Session, family: Family) -> None:
+    child_dates = [
+        d
+        for d in session.execute(
+            select(Person.destroy_on).where(
+                Person.family_id == family.id, Person.kind == SubjectKind.CHILD.value
+            )
+        ).scalars()
+        if d is not None
+    ]
+    family.destroy_on = retention_rules.household_destruction_date(
+        family.created_at.date(), child_dates
+    )
+    session.flush()
+
+
+def patch_person(
+    session: Session, view: PersonView, patch: schemas.PersonPatch, if_match: str, on: date
+) -> None:
+    check_etag(if_match, view.row.version)
+    changes: dict[str, Any] = {}
+    for name, value in patch.model_dump(exclude_unset=True).items():
+        if value is None and name in {"given_name", "family_name", "date_of_birth"}:
+            raise Unprocessable(name, "may be corrected but not removed")
+        changes[name] = value.value if hasattr(value, "value") else value
+    if "email" in changes and changes["email"] is not None:
+        changes["email"] = str(changes["email"])
+    if not changes:
+        return
+    if view.row.kind == SubjectKind.CHILD and "date_of_birth" in changes:
+        family = session.get(Family, view.row.family_id)
+        assert family is not None
+        changes["destroy_on"] = retention_rules.child_destruction_date(
+            changes["date_of_birth"], family_worker_supported=family.family_worker_supported
+        )
+    # Compare-and-set on the version: a concurrent writer makes this a 412, not a lost update.
+    result = session.execute(
+        update(Person)
+        .where(Person.id == view.id, Person.version == view.row.version)
+        .values(**changes, version=Person.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("The person changed since it was read; read it again.")
+    _flush_unique(session)
+    if "destroy_on" in changes:
+        family = session.get(Family, view.row.family_id)
+        assert family is not None
+        refresh_household_retention(session, family)
+
+
+# --- special category and circumstances ---------------------------------------------
+
+
+def cipher_for_family(session: Session, family_id: UUID, keys: KeyRing) -> FieldCipher:
+    wrapped = session.execute(
+        select(FamilyKey.wrapped_key).where(FamilyKey.family_id == family_id)
+    ).scalar_one_or_none()
+    if wrapped is None:
+        raise NotFound("The household's data key no longer exists.")
+    return keys.cipher_for(wrapped)
+
+
+_SPECIAL_COLUMNS = ("ethnicity", "medical_history", "wellbeing", "needs", "allergies")
+
+
+def read_special(
+    session: Session, view: PersonView, keys: KeyRing
+) -> tuple[dict[str, Any], int]:
+    record = session.get(SpecialCategoryRecord, view.id)
+    if record is None:
+        return {"ethnicity": None, "health": None}, 0
+    cipher = cipher_for_family(session, view.row.family_id, keys)
+    plain = {
+        column: cipher.decrypt_optional(
+            getattr(record, column), aad=field_aad("special_category", column, view.id)
+        )
+        for column in _SPECIAL_COLUMNS
+    }
+    health = {k: plain[k] for k in _SPECIAL_COLUMNS[1:]}
+    return (
+        {
+            "ethnicity": plain["ethnicity"],
+            "health": health if any(v is not None for v in health.values()) else None,
+        },
+        record.version,
+    )
+
+
+def write_special(
+    session: Session,
+    view: PersonView,
+    body: schemas.SpecialCategory,
+    keys: KeyRing,
+    if_match: str | None,
+) -> int:
+    record = session.get(SpecialCategoryRecord, view.id)
+    _check_optional_etag(record.version if record else 0, if_match)
+    cipher = cipher_for_family(session, view.row.family_id, keys)
+    health = body.health or schemas.Health()
+    plain = {
+        "ethnicity": body.ethnicity.value if body.ethnicity else None,
+        "medical_history": health.medical_history,
+        "wellbeing": health.wellbeing,
+        "needs": health.needs,
+        "allergies": health.allergies,
+    }
+    sealed = {
+        column: cipher.encrypt_optional(
+            value, aad=field_aad("special_category", column, view.id)
+        )
+        for column, value in plain.items()
+    }
+    if record is None:
+        record = SpecialCategoryRecord(person_id=view.id, version=1, **sealed)
+        session.add(record)
+    else:
+        for column, value in sealed.items():
+            setattr(record, column, value)
+        record.version += 1
+        record.updated_at = utcnow()
+    session.flush()
+    return record.version
+
+
+def _check_optional_etag(current_version: int, if_match: str | None) -> None:
+    """A first write needs no tag; replacing an existing record needs the current one."""
+    if current_version == 0:
+        if if_match is not None:
+            check_etag(if_match, 0)
+        return
+    if if_match is None:
+        raise PreconditionRequired("Send If-Match with the ETag from your last read.")
+    check_etag(if_match, current_version)
+
+
+def read_circumstances(session: Session, person_id: UUID) -> tuple[dict[str, Any], int]:
+    record = session.get(CircumstancesRecord, person_id)
+    if record is None:
+        return {}, 0
+    return (
+        {
+            "work_status": record.work_status,
+            "family_makeup": record.family_makeup,
+            "legal_status": record.legal_status,
+            "accommodation": record.accommodation,
+        },
+        record.version,
+    )
+
+
+def write_circumstances(
+    session: Session, person_id: UUID, body: schemas.Circumstances, if_match: str | None
+) -> int:
+    record = session.get(CircumstancesRecord, person_id)
+    _check_optional_etag(record.version if record else 0, if_match)
+    values = body.model_dump()
+    if record is None:
+        record = CircumstancesRecord(person_id=person_id, version=1, **values)
+        session.add(record)
+    else:
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.version += 1
+        record.updated_at = utcnow()
+    session.flush()
+    return record.version
+
+
+def record_family_worker_support(
+    session: Session, view: PersonView, body: schemas.FamilyWorkerSupportCreate, recorded_by: str
+) -> tuple[FamilyWorkerSupport, date]:
+    family = session.get(Family, view.row.family_id)
+    assert family is not None
+    support = FamilyWorkerSupport(
+        id=uuid4(),
+        family_id=family.id,
+        person_id=view.id,
+        started_on=body.started_on,
+        recorded_by=recorded_by,
+    )
+    session.add(support)
+    family.family_worker_supported = True
+    # Privacy notice: supported families' data may be kept until the child is 25.
+    for child in session.execute(
+        select(Person).where(
+            Person.family_id == family.id, Person.kind == SubjectKind.CHILD.value
+        )
+    ).scalars():
+        child.destroy_on = retention_rules.child_destruction_date(
+            child.date_of_birth, family_worker_supported=True
+        )
+    session.flush()
+    refresh_household_retention(session, family)
+    kept_until = family.destroy_on
+    if view.row.kind == SubjectKind.CHILD:
+        kept_until = retention_rules.child_destruction_date(
+            view.row.date_of_birth, family_worker_supported=True
+        )
+    return support, kept_until
+
+
+def count_people(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Person)).scalar_one())

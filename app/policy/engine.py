@@ -1,0 +1,294 @@
+"""The lawful-basis engine: DOMAIN.md's decision order as one pure function.
+
+`decide` takes the facts (who asks, for what, on which day; the record as it stands)
+and returns a Decision. No I/O, no clock: callers pass today's date in `Ask.on` and any
+reference data the rules need (the consent type a recipient accepts) in the Ask.
+
+Each step is a function returning a Decision when it answers, None to pass; the first
+answer wins, in DOMAIN.md's order.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from app.policy.model import Ask, Citation, ConsentFact, Decision, RecordState
+from app.policy.rules import (
+    AGGREGATE_ONLY_PURPOSES,
+    CONSENT_BASES,
+    CONSENT_PURPOSES,
+    CP_PLAN_BASES,
+    CP_PLAN_LIFTS_CONSENT,
+    JUSTIFICATION_PURPOSES,
+    LEGAL_GATEWAYS,
+    NO_LIST_PURPOSES,
+    OBJECTION_STOPS,
+    PURPOSE_BASES,
+    PURPOSE_CATEGORIES,
+    READING_ACTIONS,
+    RESTRICTION_EXEMPT,
+    REVIEW_PURPOSES,
+    ROLE_PURPOSES,
+    SHARE_WITHOUT_CONSENT_PURPOSES,
+    Condition,
+    PurposeBases,
+)
+from app.policy.vocabulary import (
+    ART9_CATEGORIES,
+    MIN_JUSTIFICATION_LENGTH,
+    Action,
+    Category,
+    ConsentType,
+    Reason,
+    Role,
+    SubjectKind,
+)
+
+Step = Callable[[Ask, RecordState], Decision | None]
+
+
+def _deny(ask: Ask, reason: Reason) -> Decision:
+    """A denial relies on no basis and reaches nothing: every asked category is withheld."""
+    return Decision(allowed=False, reason=reason, withheld_categories=ask.categories)
+
+
+def _reachable(ask: Ask) -> frozenset[Category]:
+    return ask.categories & PURPOSE_CATEGORIES[ask.purpose]
+
+
+# Step 1 -------------------------------------------------------------------------------
+
+
+def gone(ask: Ask, record: RecordState) -> Decision | None:
+    """Erased or destroyed: 410 Gone, whoever asks."""
+    return _deny(ask, Reason.GONE) if record.gone else None
+
+
+# Step 2 -------------------------------------------------------------------------------
+
+
+def purpose_permitted(ask: Ask, record: RecordState) -> Decision | None:
+    """The role may declare the purpose, the action suits it, and it reaches a category."""
+    if ask.purpose not in ROLE_PURPOSES[ask.role]:
+        return _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+    # No row-level data leaves under take-up monitoring or impact evaluation, and
+    # aggregates are produced under nothing else.
+    aggregate_only = ask.purpose in AGGREGATE_ONLY_PURPOSES
+    if aggregate_only != (ask.action is Action.AGGREGATE):
+        return _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+    # A safeguarding override reaches only the subject named, never a list.
+    if ask.action is Action.LIST and ask.purpose in NO_LIST_PURPOSES:
+        return _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+    reachable = _reachable(ask)
+    if ask.action in READING_ACTIONS:
+        # A read drops what the purpose cannot reach; with nothing left it is denied.
+        return None if reachable else _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+    # A write or share may not touch a category the purpose cannot reach.
+    return None if reachable == ask.categories else _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+
+
+# Step 3 -------------------------------------------------------------------------------
+
+
+def in_scope(ask: Ask, record: RecordState) -> Decision | None:
+    """A nursery practitioner reaches only children attending their nursery on the day."""
+    if ask.role is not Role.NURSERY_PRACTITIONER:
+        return None
+    attends = ask.nursery_id is not None and ask.nursery_id in record.nursery_ids
+    if record.kind is SubjectKind.CHILD and attends:
+        return None
+    return _deny(ask, Reason.OUT_OF_SCOPE)
+
+
+# Step 4 -------------------------------------------------------------------------------
+
+
+def within_retention(ask: Ask, record: RecordState) -> Decision | None:
+    """On and after the destruction date only the data protection officer goes on.
+
+    A legal hold pauses destruction but does not lift this for anyone else.
+    """
+    if record.destruction_date is None or ask.on < record.destruction_date:
+        return None
+    if ask.role is Role.DATA_PROTECTION_OFFICER:
+        return None
+    return _deny(ask, Reason.RETENTION_EXPIRED)
+
+
+# Step 5 -------------------------------------------------------------------------------
+
+
+def not_restricted(ask: Ask, record: RecordState) -> Decision | None:
+    # Art 18: storage continues; only these purposes go on.
+    if record.restricted and ask.purpose not in RESTRICTION_EXEMPT:
+        return _deny(ask, Reason.PROCESSING_RESTRICTED)
+    return None
+
+
+# Step 6 -------------------------------------------------------------------------------
+
+
+def not_objected(ask: Ask, record: RecordState) -> Decision | None:
+    # Art 21: safeguarding (compelling grounds) and health_care (direct care) go on.
+    if record.objection_upheld and ask.purpose in OBJECTION_STOPS:
+        return _deny(ask, Reason.OBJECTION_UPHELD)
+    return None
+
+
+# Step 7 -------------------------------------------------------------------------------
+
+
+def justified(ask: Ask, record: RecordState) -> Decision | None:
+    """A safeguarding override needs a written justification."""
+    if ask.purpose not in JUSTIFICATION_PURPOSES:
+        return None
+    written = (ask.justification or "").strip()
+    if len(written) < MIN_JUSTIFICATION_LENGTH:
+        return _deny(ask, Reason.JUSTIFICATION_REQUIRED)
+    return None
+
+
+# Step 8 -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ConsentNeed:
+    type: ConsentType | None
+    """None: no consent type permits this share, so no consent can."""
+    recipient: str | None
+    """For a share, the recipient the consent must name."""
+    share: bool
+
+
+def _consent_need(ask: Ask, record: RecordState) -> _ConsentNeed | None:
+    """The consent this ask rests on, or None when it rests on no consent."""
+    if ask.action is Action.SHARE:
+        # The notice: nothing leaves the service without express permission unless a
+        # child may be at risk of harm.
+        if ask.purpose in SHARE_WITHOUT_CONSENT_PURPOSES:
+            return None
+        return _ConsentNeed(type=ask.recipient_consent_type, recipient=ask.recipient, share=True)
+    consent_type = CONSENT_PURPOSES.get(ask.purpose)
+    if consent_type is None:
+        return None
+    # The notice: under a child protection plan, legal duty and public task, not consent.
+    if record.cp_plan_active and ask.purpose in CP_PLAN_LIFTS_CONSENT:
+        return None
+    return _ConsentNeed(type=consent_type, recipient=None, share=False)
+
+
+def _matching_consents(need: _ConsentNeed, record: RecordState) -> tuple[ConsentFact, ...]:
+    if need.type is None:
+        return ()
+    if need.share and need.recipient is None:
+        return ()
+    return tuple(
+        consent
+        for consent in record.consents
+        if consent.type is need.type and (not need.share or consent.recipient == need.recipient)
+    )
+
+
+def _active_consents(ask: Ask, record: RecordState) -> tuple[ConsentFact, ...] | None:
+    """The active consents the ask rests on; None when it rests on no consent."""
+    need = _consent_need(ask, record)
+    if need is None:
+        return None
+    # Withdrawal takes effect at once for every later decision.
+    return tuple(c for c in _matching_consents(need, record) if not c.withdrawn)
+
+
+def _covered(consents: tuple[ConsentFact, ...]) -> frozenset[Category]:
+    return frozenset().union(*(consent.categories for consent in consents))
+
+
+def consented(ask: Ask, record: RecordState) -> Decision | None:
+    """A consent-based ask needs an active consent of the right type covering its categories."""
+    need = _consent_need(ask, record)
+    if need is None:
+        return None
+    matching = _matching_consents(need, record)
+    if not matching:
+        return _deny(ask, Reason.CONSENT_REQUIRED)
+    active = tuple(consent for consent in matching if not consent.withdrawn)
+    if not active:
+        return _deny(ask, Reason.CONSENT_WITHDRAWN)
+    covered = _covered(active)
+    reachable = _reachable(ask)
+    if ask.action in READING_ACTIONS:
+        # A read drops what the consent does not cover; with nothing left it is denied.
+        return None if reachable & covered else _deny(ask, Reason.CONSENT_REQUIRED)
+    # A share or write may not touch a category the consent does not cover.
+    return None if reachable <= covered else _deny(ask, Reason.CONSENT_REQUIRED)
+
+
+# Step 9 -------------------------------------------------------------------------------
+
+
+def _bases(ask: Ask, record: RecordState, on_consent: bool) -> PurposeBases:
+    if on_consent:
+        return CONSENT_BASES
+    if record.cp_plan_active and ask.purpose in CP_PLAN_BASES:
+        return CP_PLAN_BASES[ask.purpose]
+    return PURPOSE_BASES[ask.purpose]
+
+
+def _citations(bases: PurposeBases, allowed: frozenset[Category]) -> tuple[Citation, ...]:
+    """The Art 6 basis, then one citation per Art 9 condition naming the categories it covers."""
+    covers: dict[Condition, set[Category]] = {}
+    for category in Category:
+        if category in allowed and category in ART9_CATEGORIES:
+            covers.setdefault(bases.art9[category], set()).add(category)
+    art6 = Citation(basis=bases.art6.basis, text=bases.art6.text)
+    art9 = tuple(
+        Citation(
+            basis=condition.basis,
+            text=condition.text,
+            schedule1_paragraph=condition.schedule1_paragraph,
+            categories=frozenset(categories),
+        )
+        for condition, categories in covers.items()
+    )
+    return (art6, *art9)
+
+
+def allow(ask: Ask, record: RecordState) -> Decision:
+    """Allow, naming every basis: Art 6, and per Art 9 category the condition and paragraph."""
+    consents = _active_consents(ask, record)
+    allowed = _reachable(ask)
+    if consents is not None:
+        allowed &= _covered(consents)
+    bases = _bases(ask, record, on_consent=consents is not None)
+    consent_types = tuple(t for t in ConsentType if any(c.type is t for c in consents or ()))
+    return Decision(
+        allowed=True,
+        reason=Reason.ALLOWED,
+        bases=_citations(bases, allowed),
+        allowed_categories=allowed,
+        withheld_categories=ask.categories - allowed,
+        gateways=tuple(g.name for g in LEGAL_GATEWAYS if ask.purpose in g.purposes),
+        review_required=ask.purpose in REVIEW_PURPOSES,
+        consent_types=consent_types,
+    )
+
+
+STEPS: Final[tuple[Step, ...]] = (
+    gone,
+    purpose_permitted,
+    in_scope,
+    within_retention,
+    not_restricted,
+    not_objected,
+    justified,
+    consented,
+)
+"""Steps 1 to 8 of DOMAIN.md, in order; step 9 (`allow`) answers when none has."""
+
+
+def decide(ask: Ask, record: RecordState) -> Decision:
+    """The lawful-basis decision for one ask about one record."""
+    for step in STEPS:
+        decision = step(ask, record)
+        if decision is not None:
+            return decision
+    return allow(ask, record)

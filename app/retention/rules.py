@@ -1,0 +1,42 @@
+"""When data is destroyed (privacy notice: "until your child reaches 5 years of age";
+"until they are 25" when a family worker supported the family). Pure date arithmetic."""
+
+import calendar
+from datetime import date
+from typing import Final
+
+CHILD_YEARS: Final = 5
+SUPPORTED_CHILD_YEARS: Final = 25
+CHILDLESS_HOUSEHOLD_YEARS: Final = 1
+
+
+def add_years(day: date, years: int) -> date:
+    """The same date `years` later; 29 February becomes 28 February in a common year."""
+    year = day.year + years
+    last = calendar.monthrange(year, day.month)[1]
+    return day.replace(year=year, day=min(day.day, last))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same date `months` later, or that month's last day where there is no such date."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def child_destruction_date(born: date, *, family_worker_supported: bool) -> date:
+    years = SUPPORTED_CHILD_YEARS if family_worker_supported else CHILD_YEARS
+    return add_years(born, years)
+
+
+def household_destruction_date(created: date, child_dates: list[date]) -> date:
+    """Adults go when the last child's data goes; a household that never had a child
+    recorded goes a year after it was created."""
+    if child_dates:
+        return max(child_dates)
+    return add_years(created, CHILDLESS_HOUSEHOLD_YEARS)
+
+
+def is_under_five(born: date, on: date) -> bool:
+    return on < add_years(born, CHILD_YEARS)

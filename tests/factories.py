@@ -1,0 +1,123 @@
+"""Factories with keyword overrides; NHS numbers from the 999 test range."""
+
+import itertools
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy.orm import Session
+
+from app.nurseries.models import Enrolment
+from app.people import schemas
+from app.people import service as people_service
+from app.people.models import Family, Person
+from app.platform.crypto import get_key_ring
+from app.platform.identifiers import nhs_check_digit
+from app.reference import catalogue
+from app.safeguarding.models import SafeguardingRecord
+
+_serial = itertools.count(1)
+
+
+def nhs_number() -> str:
+    """A fresh valid number in the 999 range (never a real person's)."""
+    while True:
+        nine = f"999{next(_serial) + 100_000:06d}"
+        check = nhs_check_digit(nine)
+        if check is not None:
+            return f"{nine}{check}"
+
+
+def today() -> date:
+    from app.decisions.guard import today as service_today
+
+    return service_today()
+
+
+def make_family(session: Session, *, postcode: str = "NW1 7AA") -> Family:
+    body = schemas.FamilyCreate(
+        address=schemas.Address(line1="1 Test Street", postcode=postcode),
+        phone="020 7000 0000",
+    )
+    return people_service.create_family(session, body, get_key_ring(), family_id=uuid4())
+
+
+def make_person(
+    session: Session,
+    *,
+    family: Family | None = None,
+    kind: str = "child",
+    born: date | None = None,
+    given_name: str = "Test",
+    family_name: str = "Person",
+    parental_responsibility: bool = False,
+    with_nhs_number: bool = True,
+) -> Person:
+    family = family or make_family(session)
+    if born is None:
+        born = today() - timedelta(days=400 if kind == "child" else 30 * 365)
+    body = schemas.PersonCreate(
+        family_id=family.id,
+        kind=schemas.PersonKind(kind),
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=born,
+        nhs_number=nhs_number() if with_nhs_number else None,
+        has_parental_responsibility=parental_responsibility,
+    )
+    return people_service.create_person(session, body, today(), person_id=uuid4())
+
+
+def make_child(session: Session, **kwargs: object) -> Person:
+    return make_person(session, kind="child", **kwargs)  # type: ignore[arg-type]
+
+
+def make_carer(session: Session, **kwargs: object) -> Person:
+    kwargs.setdefault("parental_responsibility", True)
+    return make_person(session, kind="carer", **kwargs)  # type: ignore[arg-type]
+
+
+def nursery_ids() -> list[UUID]:
+    return list(catalogue.nurseries())
+
+
+def enrol(
+    session: Session,
+    child: Person,
+    nursery_id: UUID,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> Enrolment:
+    enrolment = Enrolment(
+        id=uuid4(),
+        nursery_id=nursery_id,
+        child_id=child.id,
+        start_date=start or today() - timedelta(days=30),
+        end_date=end,
+    )
+    session.add(enrolment)
+    session.flush()
+    return enrolment
+
+
+def make_plan(
+    session: Session, child: Person, *, start: date | None = None, end: date | None = None
+) -> SafeguardingRecord:
+    from app.people.service import cipher_for_family
+    from app.platform.crypto import field_aad
+
+    record_id = uuid4()
+    cipher = cipher_for_family(session, child.family_id, get_key_ring())
+    record = SafeguardingRecord(
+        id=record_id,
+        person_id=child.id,
+        kind="child_protection_plan",
+        summary=cipher.encrypt(
+            "Plan agreed at conference", aad=field_aad("safeguarding_record", "summary", record_id)
+        ),
+        start_date=start or today() - timedelta(days=10),
+        end_date=end,
+    )
+    session.add(record)
+    session.flush()
+    return record
