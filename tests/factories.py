@@ -38,7 +38,11 @@ def make_family(session: Session, *, postcode: str = "NW1 7AA") -> Family:
         address=schemas.Address(line1="1 Test Street", postcode=postcode),
         phone="020 7000 0000",
     )
-    return people_service.create_family(session, body, get_key_ring(), family_id=uuid4())
+    family = people_service.create_family(session, body, get_key_ring(), family_id=uuid4())
+    # A commit here releases the test's savepoint (the outer transaction still rolls
+    # back): a request that fails and rolls back must not take the fixtures with it.
+    session.commit()
+    return family
 
 
 def make_person(
@@ -64,7 +68,9 @@ def make_person(
         nhs_number=nhs_number() if with_nhs_number else None,
         has_parental_responsibility=parental_responsibility,
     )
-    return people_service.create_person(session, body, today(), person_id=uuid4())
+    person = people_service.create_person(session, body, today(), person_id=uuid4())
+    session.commit()
+    return person
 
 
 def make_child(session: Session, **kwargs: object) -> Person:
@@ -96,7 +102,7 @@ def enrol(
         end_date=end,
     )
     session.add(enrolment)
-    session.flush()
+    session.commit()
     return enrolment
 
 
@@ -119,5 +125,5 @@ def make_plan(
         end_date=end,
     )
     session.add(record)
-    session.flush()
+    session.commit()
     return record

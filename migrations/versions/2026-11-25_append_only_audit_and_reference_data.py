@@ -1,4 +1,4 @@
-"""The audit trail refuses UPDATE, DELETE and TRUNCATE on PostgreSQL; reference data.
+"""The audit trail refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL); reference data.
 
 Revision ID: 0002
 Revises: 0001
@@ -6,6 +6,7 @@ Create Date: 2026-11-25
 """
 
 import json
+import uuid
 from collections.abc import Sequence
 from importlib import resources
 
@@ -26,7 +27,19 @@ def _seed(name: str) -> list[dict[str, object]]:
     return rows
 
 
+def _sqlite_triggers() -> None:
+    for table in APPEND_ONLY_TABLES:
+        for operation in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: "
+                f"{operation} on {table} refused'); END"
+            )
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _sqlite_triggers()
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
@@ -69,7 +82,6 @@ def upgrade() -> None:
         "nursery", sa.column("id", sa.Uuid), sa.column("name", sa.String),
         sa.column("org", sa.String),
     )
-    import uuid
 
     op.bulk_insert(
         nursery,
@@ -92,6 +104,10 @@ def downgrade() -> None:
     op.execute("DELETE FROM recipient")
     op.execute("DELETE FROM nursery")
     op.execute("DELETE FROM organisation")
+    if op.get_bind().dialect.name == "sqlite":
+        for table in APPEND_ONLY_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
     if op.get_bind().dialect.name == "postgresql":
         for table in APPEND_ONLY_TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")

@@ -1,0 +1,244 @@
+"""The audit trail: one event per decision, no personal data, tamper-evident."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.audit.models import AuditEvent
+from tests import factories
+
+Headers = Callable[..., dict[str, str]]
+OFFICER = ("data_protection_officer", "subject_rights")
+
+
+def event(session: Session, decision_id: str) -> AuditEvent:
+    return session.execute(
+        select(AuditEvent).where(AuditEvent.decision_id == UUID(decision_id))
+    ).scalar_one()
+
+
+@contextmanager
+def tampering(session: Session) -> Iterator[None]:
+    """Switch off the append-only guards inside the test's transaction, as an
+    attacker with the database owner's rights could; the rollback restores them."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+    else:
+        connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+        for table in ("audit_event", "audit_seal", "audit_event_subject"):
+            for op in ("update", "delete"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{op}"))
+    yield
+
+
+def reads(client: TestClient, headers: Headers, session: Session, n: int) -> list[str]:
+    child = factories.make_child(session)
+    ids = []
+    for _ in range(n):
+        r = client.get(f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care"))
+        assert r.status_code == 200
+        ids.append(r.headers["X-Decision-Id"])
+    return ids
+
+
+def test_an_allowed_read_writes_one_event_with_who_why_and_basis(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session, given_name="Zanele", family_name="Mokoena")
+    before = session.execute(select(AuditEvent.id)).all()
+    response = client.get(
+        f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care")
+    )
+    after = session.execute(select(AuditEvent.id)).all()
+    assert len(after) == len(before) + 1
+    row = event(session, response.headers["X-Decision-Id"])
+    assert (row.actor_role, row.actor_org, row.purpose, row.action) == (
+        "health_visitor", "RV3", "health_care", "read",
+    )
+    assert row.subject_id == child.id
+    assert row.allowed is True
+    assert row.reason == "allowed"
+    assert row.bases == "art6-1-e"
+    assert row.categories_granted == "contact,identity"
+    assert row.outcome == "completed"
+
+
+def test_the_trail_holds_no_names_or_identifiers(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session, given_name="Zanele", family_name="Mokoena")
+    client.get(f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care"))
+    client.get(f"/v1/people/{child.id}", headers=headers("camhs_clinician", "early_help"))
+    dump = " ".join(
+        str(v) for row in session.execute(select(AuditEvent)).scalars() for v in vars(row).values()
+    )
+    assert "Zanele" not in dump
+    assert "Mokoena" not in dump
+    assert child.nhs_number is not None and child.nhs_number not in dump
+
+
+def test_a_denial_is_audited_and_survives_the_rollback(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session)
+    response = client.get(
+        f"/v1/people/{child.id}", headers=headers("camhs_clinician", "early_help")
+    )
+    assert response.status_code == 403
+    row = event(session, response.headers["X-Decision-Id"])
+    assert row.allowed is False
+    assert row.reason == "purpose_not_permitted"
+    assert row.bases == ""
+    assert row.outcome == "denied"
+    assert row.status == 403
+
+
+def test_a_write_that_fails_after_its_decision_keeps_the_decision_as_failed(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session, given_name="Before")
+    response = client.patch(
+        f"/v1/people/{child.id}",
+        json={"given_name": "After"},
+        headers=headers("health_visitor", "health_care", If_Match='"99"'),
+    )
+    assert response.status_code == 412
+    row = event(session, response.headers["X-Decision-Id"])
+    assert (row.allowed, row.outcome, row.status) == (True, "failed", 412)
+    session.expire_all()
+    again = client.get(f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care"))
+    assert again.json()["given_name"] == "Before"
+
+
+def test_verify_reports_an_intact_trail(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    reads(client, headers, session, 3)
+    response = client.get("/v1/audit/verify", headers=headers(*OFFICER))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["ok"] is True
+    assert body["events"] >= 3
+    assert body["unsealed"] == 0
+    assert body["sealed"] == body["events"]
+    assert len(body["head"]) == 64
+
+
+def test_only_the_officer_may_verify(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    response = client.get("/v1/audit/verify", headers=headers("health_visitor", "health_care"))
+    assert response.status_code == 403
+    assert response.json()["reason"] == "purpose_not_permitted"
+
+
+def _sealed(client: TestClient, headers: Headers, session: Session) -> list[str]:
+    ids = reads(client, headers, session, 4)
+    audit_service.seal(session.connection(), full=True)
+    return ids
+
+
+def _verify(client: TestClient, headers: Headers) -> dict[str, object]:
+    response = client.get("/v1/audit/verify", headers=headers(*OFFICER))
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_verify_detects_an_altered_event(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    ids = _sealed(client, headers, session)
+    with tampering(session):
+        session.execute(
+            text("UPDATE audit_event SET purpose = 'safeguarding' WHERE id = :i"),
+            {"i": event(session, ids[1]).id},
+        )
+    body = _verify(client, headers)
+    assert body["ok"] is False
+    assert body["first_bad"]["problem"] == "event_altered"  # type: ignore[index]
+
+
+def test_verify_detects_a_removed_event(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    ids = _sealed(client, headers, session)
+    with tampering(session):
+        session.execute(
+            text("DELETE FROM audit_event WHERE id = :i"), {"i": event(session, ids[1]).id}
+        )
+    body = _verify(client, headers)
+    assert body["ok"] is False
+    assert body["first_bad"]["problem"] == "event_removed"  # type: ignore[index]
+
+
+def test_verify_detects_a_removed_event_and_its_seal(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    ids = _sealed(client, headers, session)
+    victim = event(session, ids[1]).id
+    with tampering(session):
+        session.execute(text("DELETE FROM audit_seal WHERE event_id = :i"), {"i": victim})
+        session.execute(text("DELETE FROM audit_event WHERE id = :i"), {"i": victim})
+    body = _verify(client, headers)
+    assert body["ok"] is False
+    assert body["first_bad"]["problem"] == "missing_seal"  # type: ignore[index]
+
+
+def test_verify_detects_reordered_events(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    ids = _sealed(client, headers, session)
+    first, second = event(session, ids[1]).id, event(session, ids[2]).id
+    with tampering(session):
+        # Swap which event each chain position seals.
+        session.execute(text("UPDATE audit_seal SET event_id = -1 WHERE event_id = :a"), {"a": first})
+        session.execute(
+            text("UPDATE audit_seal SET event_id = :a WHERE event_id = :b"), {"a": first, "b": second}
+        )
+        session.execute(text("UPDATE audit_seal SET event_id = :b WHERE event_id = -1"), {"b": second})
+    body = _verify(client, headers)
+    assert body["ok"] is False
+    assert body["first_bad"]["problem"] == "event_altered"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_event SET purpose = 'safeguarding'",
+    "DELETE FROM audit_event",
+    "UPDATE audit_seal SET hash = 'x'",
+    "DELETE FROM audit_seal",
+])
+def test_the_database_refuses_to_change_the_trail(
+    client: TestClient, session: Session, headers: Headers, statement: str
+) -> None:
+    _sealed(client, headers, session)
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text(statement))
+
+
+def test_access_log_lists_who_read_the_person_and_why(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session)
+    client.get(f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care"))
+    client.get(f"/v1/people/{child.id}", headers=headers("camhs_clinician", "early_help"))
+    other = factories.make_child(session)
+    client.get(f"/v1/people/{other.id}", headers=headers("health_visitor", "health_care"))
+    response = client.get(f"/v1/people/{child.id}/access-log", headers=headers(*OFFICER))
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    seen = {(i["actor_role"], i["purpose"], i["allowed"]) for i in items}
+    assert ("health_visitor", "health_care", True) in seen
+    assert ("camhs_clinician", "early_help", False) in seen
+    hv = next(i for i in items if i["actor_role"] == "health_visitor")
+    assert hv["bases"] == ["art6-1-e"]
+    assert all(i["resource"] in {"person", "access_log"} for i in items)
+    assert len([i for i in items if i["resource"] == "person"]) == 2
