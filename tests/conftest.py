@@ -31,7 +31,7 @@ from app.audit.unit_of_work import unit_of_work
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str | None:
+def configured_database_url() -> str | None:
     return os.environ.get("IEYS_TEST_DATABASE_URL") or None
 
 
@@ -67,7 +67,7 @@ def _sqlite_savepoint_recipe(engine: Engine) -> None:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    url = test_database_url()
+    url = configured_database_url()
     if url:
         reset_postgres(url)
         yield url
