@@ -278,8 +278,8 @@ STEPS: Final[tuple[Step, ...]] = (
     in_scope,
     within_retention,
     not_restricted,
-    justified,
     not_objected,
+    justified,
     consented,
 )
 """Steps 1 to 8 of DOMAIN.md, in order; step 9 (`allow`) answers when none has."""

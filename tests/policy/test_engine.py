@@ -6,7 +6,7 @@ from uuid import UUID
 
 import pytest
 
-from app.policy.engine import decide
+from app.policy.engine import STEPS, decide
 from app.policy.model import Ask, ConsentFact, Decision, RecordState
 from app.policy.vocabulary import (
     Action,
@@ -91,6 +91,21 @@ def assert_denied(decision: Decision, reason: Reason, ask: Ask) -> None:
     assert decision.allowed_categories == frozenset()
     assert decision.withheld_categories == ask.categories
     assert not decision.review_required
+
+
+def test_the_steps_run_in_domain_md_order() -> None:
+    # Objection (6) and justification (7) never apply to the same purpose, so only the
+    # table itself can show they are in DOMAIN.md's order.
+    assert [step.__name__ for step in STEPS] == [
+        "gone",
+        "purpose_permitted",
+        "in_scope",
+        "within_retention",
+        "not_restricted",
+        "not_objected",
+        "justified",
+        "consented",
+    ]
 
 
 # Step 1: gone ------------------------------------------------------------------------

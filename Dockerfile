@@ -1,0 +1,22 @@
+# A slim, non-root image that migrates and serves.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip install --no-cache-dir --prefix=/install .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    IEYS_ENVIRONMENT=production \
+    IEYS_DATABASE_URL=sqlite:////data/ieys.db
+RUN useradd --system --uid 10001 --home /srv ieys && mkdir -p /data && chown ieys /data
+COPY --from=build /install /usr/local
+WORKDIR /srv
+COPY alembic.ini ./
+COPY migrations ./migrations
+USER ieys
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health/live'); sys.exit(0)"
+# Migrate, then serve. Production needs IEYS_JWT_* and IEYS_ENCRYPTION_KEY set:
+# the service refuses to start with the development secrets.
+CMD ["sh", "-c", "alembic upgrade head && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2}"]
