@@ -222,12 +222,12 @@ def read_person(access: ReadPerson, response: Response) -> schemas.PersonRead:
 def patch_person(
     person_id: PersonId,
     body: schemas.PersonPatch,
-    if_match: IfMatch,
     request: Request,
     response: Response,
     caller: CallerDep,
     declared: PurposeDep,
     session: SessionDep,
+    if_match: IfMatch = None,
 ) -> schemas.PersonRead:
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag from your last read.")
@@ -240,3 +240,92 @@ def patch_person(
     assert view is not None
     response.headers["ETag"] = view.etag
     return access.allowed.only(schemas.PersonRead, view.values())
+
+
+@router.get(
+    "/people/{person_id}/special-category",
+    summary="Read ethnicity and health (special category data)",
+    response_model_exclude_unset=True,
+)
+def read_special_category(
+    access: ReadSpecial, response: Response, session: SessionDep, keys: KeysDep
+) -> schemas.SpecialCategory:
+    values, version = people_service.read_special(session, access.person, keys)
+    response.headers["ETag"] = people_service.etag(version)
+    return access.allowed.only(schemas.SpecialCategory, values)
+
+
+@router.put(
+    "/people/{person_id}/special-category",
+    summary="Record ethnicity and health (stored encrypted)",
+    response_model_exclude_unset=True,
+    responses={412: {"description": "Stale If-Match"}, 428: {"description": "If-Match missing"}},
+)
+def write_special_category(
+    body: schemas.SpecialCategory,
+    access: WriteSpecial,
+    response: Response,
+    session: SessionDep,
+    keys: KeysDep,
+    if_match: IfMatch = None,
+) -> schemas.SpecialCategory:
+    version = people_service.write_special(session, access.person, body, keys, if_match)
+    response.headers["ETag"] = people_service.etag(version)
+    return body
+
+
+@router.get(
+    "/people/{person_id}/circumstances",
+    summary="Read work status, family make-up, legal status and accommodation",
+    response_model_exclude_unset=True,
+)
+def read_circumstances(
+    access: ReadCircumstances, response: Response, session: SessionDep
+) -> schemas.Circumstances:
+    values, version = people_service.read_circumstances(session, access.person.id)
+    response.headers["ETag"] = people_service.etag(version)
+    return access.allowed.only(schemas.Circumstances, values)
+
+
+@router.put(
+    "/people/{person_id}/circumstances",
+    summary="Record circumstances",
+    response_model_exclude_unset=True,
+    responses={412: {"description": "Stale If-Match"}, 428: {"description": "If-Match missing"}},
+)
+def write_circumstances(
+    body: schemas.Circumstances,
+    access: WriteCircumstances,
+    response: Response,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> schemas.Circumstances:
+    version = people_service.write_circumstances(session, access.person.id, body, if_match)
+    response.headers["ETag"] = people_service.etag(version)
+    return body
+
+
+@router.post(
+    "/people/{person_id}/family-worker-support",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record that a family worker supports the family (keeps data to age 25)",
+)
+def record_family_worker_support(
+    body: schemas.FamilyWorkerSupportCreate,
+    idempotency: IdempotencyDep,
+    access: WriteSupport,
+    caller: CallerDep,
+    session: SessionDep,
+) -> schemas.FamilyWorkerSupportRead:
+    support, kept_until = people_service.record_family_worker_support(
+        session, access.person, body, recorded_by=caller.sub
+    )
+    result = schemas.FamilyWorkerSupportRead(
+        id=support.id,
+        family_id=support.family_id,
+        person_id=support.person_id,
+        started_on=support.started_on,
+        retention_until=kept_until,
+    )
+    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    return result
