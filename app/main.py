@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.router import router as audit_router
 from app.audit.sealer import Sealer
@@ -92,10 +93,18 @@ def create_app() -> FastAPI:
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["health"], summary="The database answers")
+    @app.get(
+        "/health/ready",
+        tags=["health"],
+        summary="The database answers",
+        responses={503: {"description": "The database does not answer"}},
+    )
     def ready() -> dict[str, str]:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+        try:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            raise problems.Unavailable("The database does not answer.") from None
         return {"status": "ok"}
 
     return app

@@ -84,4 +84,3 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
         )
         diff = compare_metadata(context, metadata)
     assert diff == []
-

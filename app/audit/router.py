@@ -15,6 +15,7 @@ from app.decisions.guard import Allowed, PurposeDep, Subject, check
 from app.decisions.subjects import PersonAccess, PersonId, decide_for_person
 from app.platform.db import SessionDep
 from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.problems import Unprocessable
 from app.policy.model import RecordState
 from app.policy.vocabulary import Action, Category, Purpose, SubjectKind
 
@@ -32,10 +33,16 @@ def trail_guard(
     session: SessionDep,
 ) -> Allowed:
     return check(
-        session, request, response, caller, declared,
-        action=Action.READ, categories=TRAIL_CATEGORIES,
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        action=Action.READ,
+        categories=TRAIL_CATEGORIES,
         subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
-        resource="audit", purposes=OFFICER_PURPOSES,
+        resource="audit",
+        purposes=OFFICER_PURPOSES,
     )
 
 
@@ -49,14 +56,27 @@ def access_log_guard(
 ) -> PersonAccess:
     if declared.purpose not in OFFICER_PURPOSES:
         check(
-            session, request, response, caller, declared,
-            action=Action.READ, categories=TRAIL_CATEGORIES,
+            session,
+            request,
+            response,
+            caller,
+            declared,
+            action=Action.READ,
+            categories=TRAIL_CATEGORIES,
             subject=Subject(person_id, RecordState(kind=SubjectKind.FAMILY)),
-            resource="access_log", purposes=OFFICER_PURPOSES,
+            resource="access_log",
+            purposes=OFFICER_PURPOSES,
         )
     return decide_for_person(
-        session, request, response, caller, declared, person_id,
-        action=Action.READ, categories=TRAIL_CATEGORIES, resource="access_log",
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        person_id,
+        action=Action.READ,
+        categories=TRAIL_CATEGORIES,
+        resource="access_log",
     )
 
 
@@ -138,7 +158,10 @@ def list_events(
     if until is not None:
         query = query.where(AuditEvent.occurred_at < until)
     if cursor is not None:
-        query = query.where(AuditEvent.id < int(decode_cursor(cursor)))
+        position = decode_cursor(cursor)
+        if not position.isdigit():
+            raise Unprocessable("cursor", "not a cursor this service issued")
+        query = query.where(AuditEvent.id < int(position))
     rows = list(session.execute(query).scalars())
     page, more = rows[:limit], len(rows) > limit
     return schemas.AuditPage(

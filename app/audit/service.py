@@ -16,11 +16,11 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import Connection, func, insert, or_, select, text
+from sqlalchemy import Connection, Table, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,12 +34,13 @@ SEAL_BATCH = 5000
 LATE_COMMIT_WINDOW = 20_000
 _ADVISORY_KEY = 0x1E75_A0D1
 
-_event_table = AuditEvent.__table__
-_subject_table = AuditEventSubject.__table__
-_seal_table = AuditSeal.__table__
+_event_table = cast(Table, AuditEvent.__table__)
+_subject_table = cast(Table, AuditEventSubject.__table__)
+_seal_table = cast(Table, AuditSeal.__table__)
 
 HASHED_COLUMNS: tuple[str, ...] = tuple(
-    c.name for c in _event_table.columns  # every column, id included
+    c.name
+    for c in _event_table.columns  # every column, id included
 )
 
 
@@ -223,9 +224,11 @@ def seal(connection: Connection, *, full: bool = False, wait: bool = False) -> i
         unsealed = (
             select(_event_table)
             .where(_event_table.c.id > floor)
-            .where(~select(_seal_table.c.event_id).where(
-                _seal_table.c.event_id == _event_table.c.id
-            ).exists())
+            .where(
+                ~select(_seal_table.c.event_id)
+                .where(_seal_table.c.event_id == _event_table.c.id)
+                .exists()
+            )
             .order_by(_event_table.c.id)
             .limit(SEAL_BATCH)
         )
@@ -238,8 +241,13 @@ def seal(connection: Connection, *, full: bool = False, wait: bool = False) -> i
             seq += 1
             digest = event_digest(prev, seq, row)
             seals.append(
-                {"seq": seq, "event_id": row.id, "prev_hash": prev, "hash": digest,
-                 "sealed_at": now}
+                {
+                    "seq": seq,
+                    "event_id": row.id,
+                    "prev_hash": prev,
+                    "hash": digest,
+                    "sealed_at": now,
+                }
             )
             prev = digest
         connection.execute(insert(_seal_table), seals)
@@ -277,7 +285,7 @@ def verify(connection: Connection, *, chunk: int = 10_000) -> VerifyResult:
                 _seal_table.c.event_id.label("seal_event_id"),
                 _seal_table.c.prev_hash.label("seal_prev_hash"),
                 _seal_table.c.hash.label("seal_hash"),
-                *[c for c in _event_table.columns],
+                *_event_table.columns,
             )
             .select_from(
                 _seal_table.outerjoin(_event_table, _event_table.c.id == _seal_table.c.event_id)

@@ -71,8 +71,14 @@ def decide_for_person(
         if kind is None:
             raise NotFound("No person with this id.")
         check(
-            session, request, response, caller, declared,
-            action=action, categories=categories, resource=resource,
+            session,
+            request,
+            response,
+            caller,
+            declared,
+            action=action,
+            categories=categories,
+            resource=resource,
             subject=Subject(person_id, RecordState(kind=kind, gone=True)),
         )
         raise AssertionError("a gone record is never allowed")  # pragma: no cover
@@ -89,8 +95,14 @@ def decide_for_person(
         on=today(),
     )
     allowed = check(
-        session, request, response, caller, declared,
-        action=action, categories=categories, resource=resource,
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        action=action,
+        categories=categories,
+        resource=resource,
         subject=Subject(view.id, state),
     )
     return PersonAccess(person=view, allowed=allowed)
@@ -111,8 +123,15 @@ def person_guard(
         session: SessionDep,
     ) -> PersonAccess:
         return decide_for_person(
-            session, request, response, caller, declared, person_id,
-            action=action, categories=categories, resource=resource,
+            session,
+            request,
+            response,
+            caller,
+            declared,
+            person_id,
+            action=action,
+            categories=categories,
+            resource=resource,
         )
 
     return guard
@@ -136,15 +155,27 @@ def family_guard(
             if gone_kind(session, family_id) is None:
                 raise NotFound("No household with this id.")
             check(
-                session, request, response, caller, declared,
-                action=action, categories=categories, resource=resource,
+                session,
+                request,
+                response,
+                caller,
+                declared,
+                action=action,
+                categories=categories,
+                resource=resource,
                 subject=Subject(family_id, RecordState(kind=SubjectKind.FAMILY, gone=True)),
             )
             raise AssertionError("a gone record is never allowed")  # pragma: no cover
         state = RecordState(kind=SubjectKind.FAMILY, destruction_date=family.destroy_on)
         allowed = check(
-            session, request, response, caller, declared,
-            action=action, categories=categories, resource=resource,
+            session,
+            request,
+            response,
+            caller,
+            declared,
+            action=action,
+            categories=categories,
+            resource=resource,
             subject=Subject(family.id, state),
         )
         return FamilyAccess(family=family, allowed=allowed)

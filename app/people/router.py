@@ -16,8 +16,8 @@ from app.decisions.subjects import (
     person_guard,
 )
 from app.people import schemas
-from app.people.models import Family
 from app.people import service as people_service
+from app.people.models import Family
 from app.platform.categories import categories_of, only
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
@@ -60,9 +60,7 @@ WriteCircumstances = Annotated[
 ]
 WriteSupport = Annotated[
     PersonAccess,
-    Depends(
-        person_guard(Action.WRITE, schemas.FamilyWorkerSupportCreate, "family_worker_support")
-    ),
+    Depends(person_guard(Action.WRITE, schemas.FamilyWorkerSupportCreate, "family_worker_support")),
 ]
 
 
@@ -84,9 +82,15 @@ def create_family(
 ) -> schemas.FamilyRead:
     new_id = uuid4()
     allowed = check(
-        session, request, response, caller, declared,
-        action=Action.WRITE, categories=categories_of(schemas.FamilyCreate),
-        subject=Subject(new_id, RecordState(kind=SubjectKind.FAMILY)), resource="family",
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        action=Action.WRITE,
+        categories=categories_of(schemas.FamilyCreate),
+        subject=Subject(new_id, RecordState(kind=SubjectKind.FAMILY)),
+        resource="family",
     )
     family = people_service.create_family(session, body, keys, family_id=new_id)
     result = allowed.only(schemas.FamilyRead, _family_values(family, members=[]))
@@ -153,9 +157,7 @@ def _member_decision(
     return only(schemas.PersonRead, view.values(), decision.allowed_categories)
 
 
-def _family_values(
-    family: Family, *, members: list[schemas.PersonRead]
-) -> dict[str, object]:
+def _family_values(family: Family, *, members: list[schemas.PersonRead]) -> dict[str, object]:
     return {
         "id": family.id,
         "address": {
@@ -186,8 +188,13 @@ def create_person(
 ) -> schemas.PersonRead:
     new_id = uuid4()
     allowed = check(
-        session, request, response, caller, declared,
-        action=Action.WRITE, categories=categories_of(schemas.PersonCreate),
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        action=Action.WRITE,
+        categories=categories_of(schemas.PersonCreate),
         subject=Subject(new_id, RecordState(kind=SubjectKind(body.kind.value))),
         resource="person",
     )
@@ -232,8 +239,15 @@ def patch_person(
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag from your last read.")
     access = decide_for_person(
-        session, request, response, caller, declared, person_id,
-        action=Action.WRITE, categories=categories_of(schemas.PersonPatch), resource="person",
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        person_id,
+        action=Action.WRITE,
+        categories=categories_of(schemas.PersonPatch),
+        resource="person",
     )
     people_service.patch_person(session, access.person, body, if_match, today())
     view = people_service.find(session, person_id)

@@ -51,8 +51,9 @@ class FamilyCreate(Strict):
 class PersonCreate(Strict):
     family_id: UUID = tagged(ID, description="The household the person is registered in.")
     kind: PersonKind = tagged(
-        ID, description="A `child` must be under 5; older brothers and sisters are "
-        "`household_member`s."
+        ID,
+        description="A `child` must be under 5; older brothers and sisters are "
+        "`household_member`s.",
     )
     given_name: Name = tagged(ID, examples=["Amara"])
     family_name: Name = tagged(ID, examples=["Okafor"])

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,7 +60,8 @@ _PERSON_VIEW = select(
 class PersonView:
     """A person with the household's contact data and the state the engine needs."""
 
-    row: Row[Any]
+    row: Any
+    """The joined row of `_PERSON_VIEW`."""
 
     @property
     def id(self) -> UUID:
@@ -117,9 +118,7 @@ def find(session: Session, person_id: UUID) -> PersonView | None:
 
 def members(session: Session, family_id: UUID) -> list[PersonView]:
     rows = session.execute(
-        _PERSON_VIEW.where(Person.family_id == family_id).order_by(
-            Person.date_of_birth, Person.id
-        )
+        _PERSON_VIEW.where(Person.family_id == family_id).order_by(Person.date_of_birth, Person.id)
     ).all()
     return [PersonView(row) for row in rows]
 
@@ -273,9 +272,7 @@ def cipher_for_family(session: Session, family_id: UUID, keys: KeyRing) -> Field
 _SPECIAL_COLUMNS = ("ethnicity", "medical_history", "wellbeing", "needs", "allergies")
 
 
-def read_special(
-    session: Session, view: PersonView, keys: KeyRing
-) -> tuple[dict[str, Any], int]:
+def read_special(session: Session, view: PersonView, keys: KeyRing) -> tuple[dict[str, Any], int]:
     record = session.get(SpecialCategoryRecord, view.id)
     if record is None:
         return {"ethnicity": None, "health": None}, 0
@@ -315,9 +312,7 @@ def write_special(
         "allergies": health.allergies,
     }
     sealed = {
-        column: cipher.encrypt_optional(
-            value, aad=field_aad("special_category", column, view.id)
-        )
+        column: cipher.encrypt_optional(value, aad=field_aad("special_category", column, view.id))
         for column, value in plain.items()
     }
     if record is None:
@@ -392,9 +387,7 @@ def record_family_worker_support(
     family.family_worker_supported = True
     # Privacy notice: supported families' data may be kept until the child is 25.
     for child in session.execute(
-        select(Person).where(
-            Person.family_id == family.id, Person.kind == SubjectKind.CHILD.value
-        )
+        select(Person).where(Person.family_id == family.id, Person.kind == SubjectKind.CHILD.value)
     ).scalars():
         child.destroy_on = retention_rules.child_destruction_date(
             child.date_of_birth, family_worker_supported=True

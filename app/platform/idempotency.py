@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-import orjson
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 from sqlalchemy import DateTime, Integer, LargeBinary, String, select
@@ -34,7 +33,7 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Replay(Exception):  # noqa: N818 - not an error: it carries the first response
+class Replay(Exception):
     """Raised to answer a retry with the stored response of the first request."""
 
     def __init__(self, response: Response) -> None:
@@ -102,9 +101,7 @@ async def idempotency(
     if stored is None:
         return state
     if stored.request_hash != request_hash or stored.path != state.path:
-        raise Unprocessable(
-            "Idempotency-Key", "this key was already used for a different request"
-        )
+        raise Unprocessable("Idempotency-Key", "this key was already used for a different request")
     raise Replay(
         Response(
             content=stored.body,

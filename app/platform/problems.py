@@ -117,6 +117,12 @@ class Unprocessable(Problem):
         )
 
 
+class Unavailable(Problem):
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+
 class ProblemBody(BaseModel):
     """An RFC 9457 problem document."""
 

@@ -53,9 +53,7 @@ class Settings(BaseSettings):
                 and self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
             ):
                 raise ValueError("IEYS_JWT_SECRET must be set in production")
-        if self.jwt_algorithm is JwtAlgorithm.RS256 and not (
-            self.jwt_public_key or self.jwks_url
-        ):
+        if self.jwt_algorithm is JwtAlgorithm.RS256 and not (self.jwt_public_key or self.jwks_url):
             raise ValueError("RS256 needs IEYS_JWT_PUBLIC_KEY or IEYS_JWKS_URL")
         return self
 

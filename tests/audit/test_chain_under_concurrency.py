@@ -64,8 +64,16 @@ def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
         "IEYS_DB_POOL_SIZE": "8",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level",
-         "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -103,8 +111,11 @@ def test_two_instances_under_load_write_one_event_per_request_and_never_fork(
             child = people_service.create_person(
                 session,
                 schemas.PersonCreate(
-                    family_id=family.id, kind=schemas.PersonKind.CHILD, given_name="A",
-                    family_name="B", date_of_birth=today(),
+                    family_id=family.id,
+                    kind=schemas.PersonKind.CHILD,
+                    given_name="A",
+                    family_name="B",
+                    date_of_birth=today(),
                 ),
                 today(),
                 person_id=uuid4(),
@@ -120,8 +131,9 @@ def test_two_instances_under_load_write_one_event_per_request_and_never_fork(
 
         def hit(i: int) -> int:
             port = ports[i % 2]
-            r = httpx.get(f"http://127.0.0.1:{port}/v1/people/{child_id}", headers=reader,
-                          timeout=30)
+            r = httpx.get(
+                f"http://127.0.0.1:{port}/v1/people/{child_id}", headers=reader, timeout=30
+            )
             return r.status_code
 
         with ThreadPoolExecutor(CLIENT_THREADS) as pool:
@@ -131,8 +143,9 @@ def test_two_instances_under_load_write_one_event_per_request_and_never_fork(
             "Authorization": f"Bearer {token('data_protection_officer')}",
             "X-Purpose": "subject_rights",
         }
-        report = httpx.get(f"http://127.0.0.1:{ports[0]}/v1/audit/verify", headers=officer,
-                           timeout=60).json()
+        report = httpx.get(
+            f"http://127.0.0.1:{ports[0]}/v1/audit/verify", headers=officer, timeout=60
+        ).json()
     finally:
         for server in servers:
             server.terminate()

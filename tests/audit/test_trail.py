@@ -61,7 +61,10 @@ def test_an_allowed_read_writes_one_event_with_who_why_and_basis(
     assert len(after) == len(before) + 1
     row = event(session, response.headers["X-Decision-Id"])
     assert (row.actor_role, row.actor_org, row.purpose, row.action) == (
-        "health_visitor", "RV3", "health_care", "read",
+        "health_visitor",
+        "RV3",
+        "health_care",
+        "read",
     )
     assert row.subject_id == child.id
     assert row.allowed is True
@@ -82,7 +85,8 @@ def test_the_trail_holds_no_names_or_identifiers(
     )
     assert "Zanele" not in dump
     assert "Mokoena" not in dump
-    assert child.nhs_number is not None and child.nhs_number not in dump
+    assert child.nhs_number is not None
+    assert child.nhs_number not in dump
 
 
 def test_a_denial_is_audited_and_survives_the_rollback(
@@ -200,22 +204,30 @@ def test_verify_detects_reordered_events(
     first, second = event(session, ids[1]).id, event(session, ids[2]).id
     with tampering(session):
         # Swap which event each chain position seals.
-        session.execute(text("UPDATE audit_seal SET event_id = -1 WHERE event_id = :a"), {"a": first})
         session.execute(
-            text("UPDATE audit_seal SET event_id = :a WHERE event_id = :b"), {"a": first, "b": second}
+            text("UPDATE audit_seal SET event_id = -1 WHERE event_id = :a"), {"a": first}
         )
-        session.execute(text("UPDATE audit_seal SET event_id = :b WHERE event_id = -1"), {"b": second})
+        session.execute(
+            text("UPDATE audit_seal SET event_id = :a WHERE event_id = :b"),
+            {"a": first, "b": second},
+        )
+        session.execute(
+            text("UPDATE audit_seal SET event_id = :b WHERE event_id = -1"), {"b": second}
+        )
     body = _verify(client, headers)
     assert body["ok"] is False
     assert body["first_bad"]["problem"] == "event_altered"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_event SET purpose = 'safeguarding'",
-    "DELETE FROM audit_event",
-    "UPDATE audit_seal SET hash = 'x'",
-    "DELETE FROM audit_seal",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET purpose = 'safeguarding'",
+        "DELETE FROM audit_event",
+        "UPDATE audit_seal SET hash = 'x'",
+        "DELETE FROM audit_seal",
+    ],
+)
 def test_the_database_refuses_to_change_the_trail(
     client: TestClient, session: Session, headers: Headers, statement: str
 ) -> None:

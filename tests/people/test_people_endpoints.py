@@ -13,7 +13,9 @@ def test_health_visitor_reads_a_child_for_health_care(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
     child = factories.make_child(session, given_name="Amara")
-    response = client.get(f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care"))
+    response = client.get(
+        f"/v1/people/{child.id}", headers=headers("health_visitor", "health_care")
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["given_name"] == "Amara"
@@ -34,7 +36,9 @@ def test_camhs_clinician_cannot_declare_early_help(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
     child = factories.make_child(session)
-    response = client.get(f"/v1/people/{child.id}", headers=headers("camhs_clinician", "early_help"))
+    response = client.get(
+        f"/v1/people/{child.id}", headers=headers("camhs_clinician", "early_help")
+    )
     assert response.status_code == 403
     assert response.json()["reason"] == "purpose_not_permitted"
     assert response.json()["decision_id"] == response.headers["X-Decision-Id"]

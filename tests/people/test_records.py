@@ -109,7 +109,9 @@ def test_circumstances_are_withheld_from_health_care(
     )
     assert put.status_code == 200, put.text
     assert client.get(f"/v1/people/{child.id}/circumstances", headers=fw).json() == {
-        "work_status": None, "family_makeup": None, "legal_status": None,
+        "work_status": None,
+        "family_makeup": None,
+        "legal_status": None,
         "accommodation": "temporary",
     }
     denied = client.get(f"/v1/people/{child.id}/circumstances", headers=headers(*HV))
@@ -204,7 +206,8 @@ def test_invalid_person_is_422_naming_the_field_and_changes_nothing(
 
 def test_an_invalid_postcode_is_422(client: TestClient, headers: Headers) -> None:
     response = client.post(
-        "/v1/families", json={"address": {"line1": "1", "postcode": "NOT A CODE"}},
+        "/v1/families",
+        json={"address": {"line1": "1", "postcode": "NOT A CODE"}},
         headers=headers(*HV),
     )
     assert response.status_code == 422
@@ -227,7 +230,9 @@ def test_a_second_person_with_the_same_nhs_number_is_409(
 
 def test_malformed_json_is_422_not_500(client: TestClient, headers: Headers) -> None:
     response = client.post(
-        "/v1/families", content=b"{not json", headers={**headers(*HV), "Content-Type": "application/json"}
+        "/v1/families",
+        content=b"{not json",
+        headers={**headers(*HV), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
 
@@ -254,9 +259,7 @@ def test_a_person_past_the_destruction_date_is_refused_retention_expired(
 ) -> None:
     child = factories.make_child(session)
     session.execute(
-        Person.__table__.update().where(Person.id == child.id).values(
-            destroy_on=factories.today()
-        )
+        Person.__table__.update().where(Person.id == child.id).values(destroy_on=factories.today())
     )
     session.commit()
     denied = client.get(f"/v1/people/{child.id}", headers=headers(*HV))
@@ -272,16 +275,15 @@ def test_a_restricted_person_is_refused_except_for_safeguarding(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
     child = factories.make_child(session)
-    session.execute(
-        Person.__table__.update().where(Person.id == child.id).values(restricted=True)
-    )
+    session.execute(Person.__table__.update().where(Person.id == child.id).values(restricted=True))
     session.commit()
     denied = client.get(f"/v1/people/{child.id}", headers=headers(*HV))
     assert denied.json()["reason"] == "processing_restricted"
     allowed = client.get(
         f"/v1/people/{child.id}",
         headers=headers(
-            "health_visitor", "safeguarding",
+            "health_visitor",
+            "safeguarding",
             justification="Bruising seen at home visit, discussing with social care",
         ),
     )
@@ -321,7 +323,9 @@ def test_an_erased_person_answers_410_with_a_decision_id(
     session.execute(Person.__table__.delete().where(Person.id == child.id))
     session.add(
         DestructionLog(
-            subject_id=child.id, subject_kind="child", rule="erasure",
+            subject_id=child.id,
+            subject_kind="child",
+            rule="erasure",
             destroyed_on=factories.today(),
         )
     )
@@ -332,7 +336,5 @@ def test_an_erased_person_answers_410_with_a_decision_id(
 
 
 def test_an_unknown_person_is_404(client: TestClient, headers: Headers) -> None:
-    response = client.get(
-        "/v1/people/00000000-0000-4000-8000-000000000000", headers=headers(*HV)
-    )
+    response = client.get("/v1/people/00000000-0000-4000-8000-000000000000", headers=headers(*HV))
     assert response.status_code == 404

@@ -1,0 +1,1 @@
+"""Synthetic demonstration data: invented families, never real people."""
