@@ -42,7 +42,7 @@ class Declared:
 _PURPOSES = ", ".join(p.value for p in Purpose)
 
 
-def declared_purpose(
+async def declared_purpose(
     x_purpose: Annotated[
         str | None,
         Header(
