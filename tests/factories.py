@@ -127,3 +127,55 @@ def make_plan(
     session.add(record)
     session.commit()
     return record
+
+
+def make_safeguarding_record(
+    session: Session,
+    person: Person,
+    *,
+    kind: str = "risk_issue",
+    summary: str = "Concern raised by the health visitor",
+    start: date | None = None,
+    end: date | None = None,
+) -> SafeguardingRecord:
+    from app.people.service import cipher_for_family
+    from app.platform.crypto import field_aad
+
+    record_id = uuid4()
+    cipher = cipher_for_family(session, person.family_id, get_key_ring())
+    record = SafeguardingRecord(
+        id=record_id,
+        person_id=person.id,
+        kind=kind,
+        summary=cipher.encrypt(summary, aad=field_aad("safeguarding_record", "summary", record_id)),
+        start_date=start or today() - timedelta(days=10),
+        end_date=end,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def give_early_help_consent(
+    session: Session,
+    child: Person,
+    *,
+    categories: tuple[str, ...] = ("identity", "contact", "services"),
+) -> UUID:
+    """An active `early_help_support` consent about the child, given by a carer with
+    parental responsibility in the child's household."""
+    from app.consent.models import Consent
+
+    family = session.get(Family, child.family_id)
+    carer = make_carer(session, family=family)
+    consent = Consent(
+        id=uuid4(),
+        subject_id=child.id,
+        given_by_id=carer.id,
+        type="early_help_support",
+        categories=",".join(categories),
+        method="signed_form",
+    )
+    session.add(consent)
+    session.flush()
+    return consent.id

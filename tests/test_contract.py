@@ -14,10 +14,14 @@ from app.platform.categories import CATEGORY_KEY
 from tests.conftest import ROOT
 
 NOT_PERSONAL = {
-    # Problem bodies, the audit verification report and reference data carry no
-    # personal data about a family; every other schema tags every field.
+    # Problem bodies, the audit trail's own schemas (staff activity and opaque subject
+    # ids, never a family's data) and reference data; every other schema tags every field.
     "ProblemBody",
     "VerifyReport",
+    "AuditEventRead",
+    "AuditPage",
+    "AccessLog",
+    "AccessLogEntry",
     "HTTPValidationError",
     "ValidationError",
 }

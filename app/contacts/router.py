@@ -80,8 +80,14 @@ def create_contact(
     keys: KeysDep,
 ) -> schemas.ContactRead:
     access = decide_for_person(
-        session, request, response, caller, declared, person_id,
-        action=Action.WRITE, categories=contacts_service.held_categories(body),
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        person_id,
+        action=Action.WRITE,
+        categories=contacts_service.held_categories(body),
         resource="contact",
     )
     stored = contacts_service.create(session, access.person, body, keys, contact_id=uuid4())

@@ -116,10 +116,10 @@ class FamilyRead(BaseModel):
 
 
 class Health(Strict):
-    medical_history: str | None = Field(default=None, max_length=10_000)
-    wellbeing: str | None = Field(default=None, max_length=10_000)
-    needs: str | None = Field(default=None, max_length=10_000)
-    allergies: str | None = Field(default=None, max_length=10_000)
+    medical_history: str | None = tagged(Category.HEALTH, default=None, max_length=10_000)
+    wellbeing: str | None = tagged(Category.HEALTH, default=None, max_length=10_000)
+    needs: str | None = tagged(Category.HEALTH, default=None, max_length=10_000)
+    allergies: str | None = tagged(Category.HEALTH, default=None, max_length=10_000)
 
 
 class SpecialCategory(Strict):

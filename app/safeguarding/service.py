@@ -19,7 +19,9 @@ from app.safeguarding.models import SafeguardingRecord
 
 TABLE: Final = SafeguardingRecord.__tablename__
 ENCRYPTED: Final = frozenset({"summary", "source"})
-"""DOMAIN.md: every safeguarding field is stored encrypted; these are the free-text ones."""
+"""The free text (police information among it) is encrypted. `kind` and the dates stay
+plain: the engine's child-protection-plan fact (`app.decisions.facts.cp_plan_active`)
+is a query on them."""
 
 
 def plan_active(kind: str, start_date: date, end_date: date | None, on: date) -> bool:
