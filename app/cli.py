@@ -1,0 +1,203 @@
+"""`ieys`: the operator's commands (migrate, serve, tokens, demo data, the audit chain).
+
+Every command reads the same `IEYS_*` settings as the service (API.md, "Running it").
+"""
+
+import dataclasses
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import orjson
+import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+import app
+from app.audit import service as audit_service
+from app.auth.tokens import mint_token
+from app.demo import generate as demo
+from app.platform.db import make_engine
+from app.platform.identifiers import london_today
+from app.platform.settings import get_settings
+from app.policy.vocabulary import Role
+
+cli = typer.Typer(
+    name="ieys",
+    help="Camden Integrated Early Years Service: operator commands.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+# Messages for people go to stderr, so `ieys token …` and `ieys verify` stay pipeable.
+console = Console(stderr=True)
+
+
+def alembic_config(url: str) -> Config:
+    """The repository's alembic.ini, found beside the package (a source checkout)."""
+    root = Path(app.__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.attributes["url"] = url
+    return config
+
+
+def migrate_database(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
+
+
+def _engine() -> Engine:
+    settings = get_settings()
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the schema at IEYS_DATABASE_URL up to date (alembic upgrade head)."""
+    migrate_database(get_settings().database_url)
+    console.print("[green]Schema up to date.[/green]")
+
+
+@cli.command()
+def token(
+    role: Annotated[Role, typer.Argument(help="The caller's role (DOMAIN.md).")],
+    org: Annotated[
+        str | None, typer.Option(help="Organisation code; default: the role's first.")
+    ] = None,
+    nursery_id: Annotated[
+        UUID | None,
+        typer.Option(help="Nursery practitioners: default, the organisation's first nursery."),
+    ] = None,
+    sub: Annotated[str, typer.Option(help="The `sub` claim.")] = "dev-user",
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.", min=1)] = 3600,
+) -> None:
+    """Print a development HS256 bearer token signed with IEYS_JWT_SECRET."""
+    try:
+        signed = mint_token(
+            get_settings(), role=role, org=org, sub=sub, nursery_id=nursery_id, ttl_seconds=ttl
+        )
+    except ValueError as exc:
+        # Under RS256 the identity provider holds the key: there is nothing to sign with.
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    # Plain print: rich would wrap a long token at the terminal's width.
+    print(signed)
+
+
+@cli.command("demo-data")
+def demo_data(
+    families: Annotated[int, typer.Option(help="How many families.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Same seed, same families.")] = 1,
+    batch: Annotated[int, typer.Option(help="Families per transaction.", min=1)] = 2000,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="The day the data is generated for (children are under five on it); "
+            "default: today in London.",
+        ),
+    ] = None,
+) -> None:
+    """Load synthetic families (invented people, 999-range NHS numbers)."""
+    on = today.date() if today is not None else london_today()
+    engine = _engine()
+    try:
+        # Before the progress bar: a refusal should read as one message, not a bar at 0.
+        demo.refuse_if_present(engine, seed)
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("[bold]families"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("families", total=families)
+            summary = demo.generate(
+                engine,
+                families=families,
+                seed=seed,
+                today=on,
+                batch=batch,
+                progress=lambda n: bar.advance(task, n),
+            )
+    except demo.DemoDataPresent as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(1) from None
+    except (OperationalError, ProgrammingError) as exc:
+        # Batches already loaded stay committed; the message says where to look.
+        console.print(
+            f"[red]The database refused the load ({type(exc.orig).__name__}: "
+            f"{str(exc.orig).splitlines()[0]}). Is it up, and has `ieys migrate` run?[/red]"
+        )
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"Demo data, seed {seed}, as of {on.isoformat()}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in summary.counts.items():
+        table.add_row(name, f"{count:,}")
+    table.add_row("[bold]total", f"[bold]{summary.rows:,}")
+    console.print(table)
+    console.print(
+        f"{families:,} families in {elapsed:.1f} s "
+        f"({summary.rows / elapsed:,.0f} rows/s); first family {summary.first_family_id}"
+    )
+
+
+@cli.command()
+def seal() -> None:
+    """Chain every committed, unsealed audit event now (waits for a running sealer)."""
+    engine = _engine()
+    try:
+        with engine.begin() as connection:
+            sealed = audit_service.seal(connection, full=True, wait=True)
+    finally:
+        engine.dispose()
+    console.print(f"Sealed {sealed:,} audit events.")
+
+
+@cli.command()
+def verify() -> None:
+    """Walk the audit chain and print the result as JSON; exit code 1 if it is broken."""
+    engine = _engine()
+    try:
+        with engine.connect() as connection:
+            result = audit_service.verify(connection)
+    finally:
+        engine.dispose()
+    print(orjson.dumps(dataclasses.asdict(result), option=orjson.OPT_INDENT_2).decode())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+) -> None:
+    """Migrate, then serve app.main:app with uvicorn."""
+    migrate_database(get_settings().database_url)
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,79 @@
+"""The `ieys` command line: development tokens, and the demo-data path that commits."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from app.auth.tokens import TokenVerifier
+from app.cli import cli
+from app.platform.settings import get_settings
+from app.policy.vocabulary import Role
+from app.reference import catalogue
+
+runner = CliRunner()
+
+
+def test_token_for_a_health_visitor_is_accepted_by_the_verifier() -> None:
+    result = runner.invoke(cli, ["token", "health_visitor"])
+    assert result.exit_code == 0, result.output
+    caller = TokenVerifier(get_settings()).verify(result.stdout.strip())
+    assert caller.role is Role.HEALTH_VISITOR
+    assert caller.nursery_id is None
+
+
+def test_a_nursery_practitioners_token_carries_a_nursery_of_their_organisation() -> None:
+    result = runner.invoke(cli, ["token", "nursery_practitioner"])
+    assert result.exit_code == 0, result.output
+    caller = TokenVerifier(get_settings()).verify(result.stdout.strip())
+    assert caller.role is Role.NURSERY_PRACTITIONER
+    assert caller.nursery_id is not None
+    assert catalogue.nurseries()[caller.nursery_id].org == caller.org
+
+
+def test_a_token_names_the_nursery_and_subject_asked_for() -> None:
+    nursery_id = sorted(catalogue.nurseries())[-1]
+    result = runner.invoke(
+        cli,
+        ["token", "nursery_practitioner", "--nursery-id", str(nursery_id), "--sub", "np-7"],
+    )
+    assert result.exit_code == 0, result.output
+    caller = TokenVerifier(get_settings()).verify(result.stdout.strip())
+    assert caller.nursery_id == nursery_id
+    assert caller.sub == "np-7"
+
+
+def test_an_unknown_role_is_refused_with_usage() -> None:
+    result = runner.invoke(cli, ["token", "headteacher"])
+    assert result.exit_code == 2
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh SQLite file as IEYS_DATABASE_URL: the CLI commits, unlike the test fixtures."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("IEYS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_demo_data_loads_once_per_seed_and_the_audit_chain_verifies(sqlite_database: str) -> None:
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    load = ["demo-data", "--families", "3", "--seed", "5", "--today", "2026-01-15"]
+    first = runner.invoke(cli, load)
+    assert first.exit_code == 0, first.output
+    assert "3 families" in first.output
+
+    again = runner.invoke(cli, load)
+    assert again.exit_code == 1
+    assert "already loaded" in again.output
+
+    assert runner.invoke(cli, ["seal"]).exit_code == 0
+    verified = runner.invoke(cli, ["verify"])
+    assert verified.exit_code == 0, verified.output
+    report = orjson.loads(verified.stdout)
+    assert report["ok"] is True
