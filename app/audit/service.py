@@ -38,6 +38,8 @@ _event_table = cast(Table, AuditEvent.__table__)
 _subject_table = cast(Table, AuditEventSubject.__table__)
 _seal_table = cast(Table, AuditSeal.__table__)
 
+_INSERT_EVENT = insert(_event_table)
+
 HASHED_COLUMNS: tuple[str, ...] = tuple(
     c.name
     for c in _event_table.columns  # every column, id included
@@ -130,13 +132,16 @@ def record(session: Session, draft: EventDraft) -> UUID:
 
 
 def _insert(session: Session, pending: PendingEvent) -> None:
+    # Core on the session's connection: the ORM's unit of work has nothing to add to
+    # an append-only row, and this runs on every request.
+    connection = session.connection()
     if not pending.subjects:
-        session.execute(insert(_event_table).values(pending.values))
+        connection.execute(_INSERT_EVENT, pending.values)
         return
-    event_id = session.execute(
+    event_id = connection.execute(
         insert(_event_table).values(pending.values).returning(_event_table.c.id)
     ).scalar_one()
-    session.execute(
+    connection.execute(
         insert(_subject_table),
         [{"event_id": event_id, "subject_id": s} for s in pending.subjects],
     )

@@ -18,17 +18,31 @@ from app.platform.problems import Problem
 log = logging.getLogger(__name__)
 
 
+def complete(session: Session) -> None:
+    """Commit the request's work and its decisions together."""
+    try:
+        session.commit()
+    except BaseException as exc:
+        fail(session, exc)
+        raise
+    audit_service.take_pending(session)
+
+
+def fail(session: Session, exc: BaseException) -> None:
+    """Roll the request back, then keep its decisions."""
+    session.rollback()
+    pending = audit_service.take_pending(session)
+    if pending:
+        _keep_decisions(session, pending, _status_of(exc))
+
+
 def unit_of_work(session: Session) -> Iterator[Session]:
     try:
         yield session
-        session.commit()
-        audit_service.take_pending(session)
     except BaseException as exc:
-        session.rollback()
-        pending = audit_service.take_pending(session)
-        if pending:
-            _keep_decisions(session, pending, _status_of(exc))
+        fail(session, exc)
         raise
+    complete(session)
 
 
 def _status_of(exc: BaseException) -> int:

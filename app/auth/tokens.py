@@ -87,6 +87,10 @@ def _refuse(message: str) -> NoReturn:
     raise Unauthenticated(message)
 
 
+VERIFIED_CACHE_SIZE = 10_000
+VERIFIED_CACHE_SECONDS = 300.0
+
+
 class TokenVerifier:
     """Verifies bearer tokens against the configured issuer, audience and key.
 
@@ -109,6 +113,7 @@ class TokenVerifier:
         self._options: Mapping[str, object] = {**_DECODE_OPTIONS, "leeway": self._leeway}
         self._key: Key | None = None
         self._jwks: _JwksKeys | None = None
+        self._verified: dict[str, tuple[Caller, float]] = {}
         if settings.jwt_algorithm is JwtAlgorithm.HS256:
             self._key = _hmac_key(settings.jwt_secret.get_secret_value())
         elif settings.jwt_public_key:
@@ -125,11 +130,23 @@ class TokenVerifier:
             raise ValueError("RS256 needs IEYS_JWT_PUBLIC_KEY or IEYS_JWKS_URL")
 
     def verify(self, token: str) -> Caller:
+        # An integrator sends the same token on every call until it expires: the
+        # answer for a token string cannot change before its `exp`, so a verified
+        # token is remembered (never a refusal) until then, or five minutes at most.
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         if not token or len(token) > MAX_TOKEN_LENGTH:
             _refuse(NOT_VALID)
         key = self._key_for(self._header(token))
         claims = self._decode(token, key)
-        return self._caller(claims)
+        caller = self._caller(claims)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        expires = float(claims["exp"]) + self._leeway
+        self._verified[token] = (caller, min(expires, now + VERIFIED_CACHE_SECONDS))
+        return caller
 
     def _header(self, token: str) -> Mapping[str, Any]:
         try:

@@ -1,7 +1,7 @@
 """/v1/families and /v1/people: the shared record, behind the lawful-basis check."""
 
-from typing import Annotated
-from uuid import uuid4
+from typing import Annotated, Any
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
@@ -11,9 +11,9 @@ from app.decisions.subjects import (
     FamilyAccess,
     PersonAccess,
     PersonId,
-    decide_for_person,
     family_guard,
     person_guard,
+    person_subject,
 )
 from app.people import schemas
 from app.people import service as people_service
@@ -26,10 +26,20 @@ from app.platform.problems import PreconditionRequired
 from app.policy import engine
 from app.policy.model import Ask, RecordState
 from app.policy.vocabulary import Action, SubjectKind
+from app.rights import service as rights_service
 
 router = APIRouter(tags=["people"])
 
 KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
+SubjectRequestId = Annotated[
+    UUID | None,
+    Header(
+        alias="X-Subject-Request-Id",
+        description="A rectification request (Art 16) this change answers: an open "
+        "`rectification` case about this person. The change is recorded on the case; the "
+        "old values are kept only as sha256 hashes in the audit event.",
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -212,7 +222,8 @@ def create_person(
     summary="Read a person (only the categories the decision allows)",
     response_model_exclude_unset=True,
 )
-def read_person(access: ReadPerson, response: Response) -> schemas.PersonRead:
+async def read_person(access: ReadPerson, response: Response) -> schemas.PersonRead:
+    # async: no I/O here (the guard read the row), so no second thread-pool hop.
     response.headers["ETag"] = access.person.etag
     return access.allowed.only(schemas.PersonRead, access.person.values())
 
@@ -220,6 +231,9 @@ def read_person(access: ReadPerson, response: Response) -> schemas.PersonRead:
 @router.patch(
     "/people/{person_id}",
     summary="Rectify identity or contact fields (If-Match required)",
+    description="The audit event's `detail` records `rectified`: each changed field with "
+    "the sha256 of its old value (never the value), and, with `X-Subject-Request-Id`, the "
+    "rectification case it answers.",
     response_model_exclude_unset=True,
     responses={
         412: {"description": "If-Match does not match the current ETag"},
@@ -235,25 +249,41 @@ def patch_person(
     declared: PurposeDep,
     session: SessionDep,
     if_match: IfMatch = None,
+    subject_request_id: SubjectRequestId = None,
 ) -> schemas.PersonRead:
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag from your last read.")
-    access = decide_for_person(
+    current, subject = person_subject(session, caller, declared, person_id, action=Action.WRITE)
+    case = None
+    detail: dict[str, Any] | None = None
+    if current is not None:
+        if subject_request_id is not None:
+            case = rights_service.rectification_case(session, subject_request_id, person_id)
+        detail = {"rectified": people_service.rectified_hashes(current, body)}
+        if case is not None:
+            detail["subject_request_id"] = str(case.id)
+    allowed = check(
         session,
         request,
         response,
         caller,
         declared,
-        person_id,
         action=Action.WRITE,
         categories=categories_of(schemas.PersonPatch),
+        subject=subject,
         resource="person",
+        detail=detail,
     )
-    people_service.patch_person(session, access.person, body, if_match, today())
+    assert current is not None, "a gone record is never allowed"
+    people_service.patch_person(session, current, body, if_match, today())
+    if case is not None and detail is not None:
+        rights_service.record_rectification(
+            session, case, list(detail["rectified"]), allowed.decision_id, caller.sub
+        )
     view = people_service.find(session, person_id)
     assert view is not None
     response.headers["ETag"] = view.etag
-    return access.allowed.only(schemas.PersonRead, view.values())
+    return allowed.only(schemas.PersonRead, view.values())
 
 
 @router.get(

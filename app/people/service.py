@@ -1,14 +1,16 @@
 """Households and people: reads through one joined SELECT, writes that flush only."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.centres import catalogue as centres_catalogue
 from app.people import schemas
 from app.people.models import (
     CircumstancesRecord,
@@ -54,6 +56,9 @@ _PERSON_VIEW = select(
     Family.email.label("family_email"),
     Family.destroy_on.label("family_destroy_on"),
 ).join(Family, Family.id == Person.family_id)
+
+
+_FIND_PERSON = _PERSON_VIEW.where(Person.id == bindparam("person_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +117,9 @@ def check_etag(if_match: str, version: int) -> None:
 
 
 def find(session: Session, person_id: UUID) -> PersonView | None:
-    row = session.execute(_PERSON_VIEW.where(Person.id == person_id)).first()
+    # Core on the session's connection: a read of columns, no identity map needed;
+    # the statement is built once, only the id changes.
+    row = session.connection().execute(_FIND_PERSON, {"person_id": person_id}).first()
     return None if row is None else PersonView(row)
 
 
@@ -136,6 +143,7 @@ def create_family(
         address_line1=body.address.line1,
         address_line2=body.address.line2,
         postcode=body.address.postcode,
+        centre_code=centres_catalogue.centre_of(body.address.postcode),
         phone=body.phone,
         email=str(body.email) if body.email else None,
         family_worker_supported=False,
@@ -220,6 +228,26 @@ def refresh_household_retention(session: Session, family: Family) -> None:
         family.created_at.date(), child_dates
     )
     session.flush()
+
+
+def _plain(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "value"):
+        return str(value.value)
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def rectified_hashes(view: PersonView, patch: schemas.PersonPatch) -> dict[str, str | None]:
+    """Each field the patch changes, with the sha256 of its old value (None where there
+    was none): the audit event keeps this, and the old value is kept nowhere else."""
+    out: dict[str, str | None] = {}
+    for name, value in patch.model_dump(exclude_unset=True).items():
+        old = _plain(getattr(view.row, name))
+        if old == _plain(value):
+            continue
+        out[name] = hashlib.sha256(old.encode()).hexdigest() if old is not None else None
+    return out
 
 
 def patch_person(

@@ -4,12 +4,13 @@ Services flush, never commit; the request commits once, before the response is
 sent (`scope="function"` runs the exit code before the response goes out).
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import BigInteger, Integer, MetaData, event
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -77,11 +78,31 @@ def session_factory() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
-def get_session() -> Iterator[Session]:
-    from app.audit.unit_of_work import unit_of_work
+def _finish(session: Session, exc: BaseException | None) -> None:
+    from app.audit import unit_of_work
 
-    with session_factory()() as session:
-        yield from unit_of_work(session)
+    try:
+        if exc is None:
+            unit_of_work.complete(session)
+        else:
+            unit_of_work.fail(session, exc)
+    finally:
+        session.close()
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """The request's session; commit (or rollback) runs in the thread pool, once.
+
+    Creating a Session does no I/O, so it happens on the event loop; the guard and
+    the endpoint use it from a worker thread, one at a time.
+    """
+    session = session_factory()()
+    try:
+        yield session
+    except BaseException as exc:
+        await run_in_threadpool(_finish, session, exc)
+        raise
+    await run_in_threadpool(_finish, session, None)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -478,7 +478,8 @@ def test_the_jwks_is_fetched_again_once_the_cache_expires(
     jwks_verifier.verify(rs256(claims(), rsa_key, kid="key-1"))
     clock.now += 301
 
-    jwks_verifier.verify(rs256(claims(), rsa_key, kid="key-1"))
+    # Another token: a token already verified is remembered, whatever the JWKS does.
+    jwks_verifier.verify(rs256(claims(sub="hv-0002"), rsa_key, kid="key-1"))
 
     assert jwks.requests == 2
 
@@ -556,3 +557,23 @@ def test_minting_is_refused_under_rs256(rsa_key: rsa.RSAPrivateKey) -> None:
 
     with pytest.raises(ValueError, match="HS256"):
         mint_token(configured, role=Role.HEALTH_VISITOR)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.auth import tokens as tokens_module
+
+    verifier = TokenVerifier(hs256_settings())
+    now = time.time()
+    token = hs256(claims(exp=int(now) + 60))
+    assert verifier.verify(token).role is Role.HEALTH_VISITOR
+    calls: list[str] = []
+    real_decode = tokens_module.jwt.decode
+    monkeypatch.setattr(
+        tokens_module.jwt, "decode", lambda *a, **k: calls.append("decode") or real_decode(*a, **k)
+    )
+    assert verifier.verify(token).role is Role.HEALTH_VISITOR
+    assert calls == []
+    monkeypatch.setattr(tokens_module.time, "time", lambda: now + 120)
+    refused(verifier, token)
