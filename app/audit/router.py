@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
@@ -86,6 +87,12 @@ AccessLogAllowed = Annotated[PersonAccess, Depends(access_log_guard)]
 
 def _split(value: str) -> list[str]:
     return [v for v in value.split(",") if v]
+
+
+def _recipient(detail: str | None) -> str | None:
+    """A share's event names its recipient in `detail` (canonical JSON)."""
+    recipient = orjson.loads(detail).get("recipient") if detail else None
+    return str(recipient) if recipient is not None else None
 
 
 @router.get(
@@ -194,6 +201,7 @@ def access_log(
             reason=row.reason,
             bases=_split(row.bases),
             categories_granted=_split(row.categories_granted),
+            recipient=_recipient(row.detail),
         )
         for row in audit_service.iter_events_for(session, access.person.id, limit=limit)
     ]

@@ -60,6 +60,9 @@ class AccessLogEntry(BaseModel):
     reason: str
     bases: list[str]
     categories_granted: list[str]
+    recipient: str | None = Field(
+        default=None, description="For a share outside the service: who received the data."
+    )
 
 
 class AccessLog(BaseModel):

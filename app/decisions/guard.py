@@ -134,11 +134,14 @@ def check(
     recipient_consent_type: ConsentType | None = None,
     detail: dict[str, Any] | None = None,
     purposes: frozenset[Purpose] | None = None,
+    raise_on_denial: bool = True,
 ) -> Allowed:
     """Decide, audit, set headers; return the allowance or raise.
 
     `purposes` narrows an endpoint to the purposes it serves (API.md: the officer's
     endpoints run under `subject_rights` or `legal_claims`); any other is denied.
+    `raise_on_denial=False` is the dry run's: a denial (`gone` included) is audited
+    and returned like an allowance, so read `.decision.allowed`.
     """
     asked = frozenset(categories)
     ask = Ask(
@@ -186,6 +189,8 @@ def check(
     request.state.decision_id = decision_id
     response.headers["X-Decision-Id"] = str(decision_id)
     if not decision.allowed:
+        if not raise_on_denial:
+            return Allowed(decision=decision, decision_id=decision_id)
         if decision.reason is Reason.GONE:
             raise Gone()
         raise Denied(decision, decision_id)

@@ -5,12 +5,13 @@ the same query the endpoint needs), decides, audits, and hands the endpoint the
 subject together with the allowance.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from app.platform.categories import categories_of
 from app.platform.db import SessionDep
 from app.platform.problems import NotFound
 from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Category, SubjectKind
+from app.policy.vocabulary import Action, Category, ConsentType, SubjectKind
 from app.retention.models import DestructionLog
 
 PersonId = Annotated[UUID, Path(description="The person's id.")]
@@ -53,35 +54,25 @@ def gone_kind(session: Session, subject_id: UUID) -> SubjectKind | None:
     return None if kind is None else SubjectKind(kind)
 
 
-def decide_for_person(
+def person_subject(
     session: Session,
-    request: Request,
-    response: Response,
     caller: Caller,
     declared: Declared,
     person_id: UUID,
     *,
     action: Action,
-    categories: frozenset[Category],
-    resource: str,
-) -> PersonAccess:
+) -> tuple[PersonView | None, Subject]:
+    """The person and the facts a decision about them can turn on.
+
+    A gone person (erased or destroyed) comes back as None with a `gone` state; an id
+    the service never held is 404.
+    """
     view = people_service.find(session, person_id)
     if view is None:
         kind = gone_kind(session, person_id)
         if kind is None:
             raise NotFound("No person with this id.")
-        check(
-            session,
-            request,
-            response,
-            caller,
-            declared,
-            action=action,
-            categories=categories,
-            resource=resource,
-            subject=Subject(person_id, RecordState(kind=kind, gone=True)),
-        )
-        raise AssertionError("a gone record is never allowed")  # pragma: no cover
+        return None, Subject(person_id, RecordState(kind=kind, gone=True))
     state = facts.person_state(
         session,
         person_id=view.id,
@@ -94,6 +85,25 @@ def decide_for_person(
         action=action,
         on=today(),
     )
+    return view, Subject(view.id, state)
+
+
+def decide_for_person(
+    session: Session,
+    request: Request,
+    response: Response,
+    caller: Caller,
+    declared: Declared,
+    person_id: UUID,
+    *,
+    action: Action,
+    categories: frozenset[Category],
+    resource: str,
+    recipient: str | None = None,
+    recipient_consent_type: ConsentType | None = None,
+    detail: dict[str, Any] | None = None,
+) -> PersonAccess:
+    view, subject = person_subject(session, caller, declared, person_id, action=action)
     allowed = check(
         session,
         request,
@@ -103,18 +113,23 @@ def decide_for_person(
         action=action,
         categories=categories,
         resource=resource,
-        subject=Subject(view.id, state),
+        subject=subject,
+        recipient=recipient,
+        recipient_consent_type=recipient_consent_type,
+        detail=detail,
     )
+    if view is None:
+        raise AssertionError("a gone record is never allowed")  # pragma: no cover
     return PersonAccess(person=view, allowed=allowed)
 
 
 def person_guard(
     action: Action, model: type[BaseModel], resource: str
-) -> Callable[..., PersonAccess]:
+) -> Callable[..., Awaitable[PersonAccess]]:
     """A dependency deciding `action` on the categories of `model` for the path's person."""
     categories = categories_of(model)
 
-    def guard(
+    async def guard(
         person_id: PersonId,
         request: Request,
         response: Response,
@@ -122,7 +137,9 @@ def person_guard(
         declared: PurposeDep,
         session: SessionDep,
     ) -> PersonAccess:
-        return decide_for_person(
+        # One hop to the thread pool for all of the guard's database work.
+        return await run_in_threadpool(
+            decide_for_person,
             session,
             request,
             response,

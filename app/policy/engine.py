@@ -14,8 +14,10 @@ from typing import Final
 
 from app.policy.model import Ask, Citation, ConsentFact, Decision, RecordState
 from app.policy.rules import (
+    ACTION_BASES,
     AGGREGATE_ONLY_PURPOSES,
     CONSENT_BASES,
+    CONSENT_FREE_ACTIONS,
     CONSENT_PURPOSES,
     CP_PLAN_BASES,
     CP_PLAN_LIFTS_CONSENT,
@@ -162,6 +164,9 @@ class _ConsentNeed:
 
 def _consent_need(ask: Ask, record: RecordState) -> _ConsentNeed | None:
     """The consent this ask rests on, or None when it rests on no consent."""
+    # Art 7(1): recording or withdrawing a consent cannot need the consent it records.
+    if ask.action in CONSENT_FREE_ACTIONS:
+        return None
     if ask.action is Action.SHARE:
         # The notice: nothing leaves the service without express permission unless a
         # child may be at risk of harm.
@@ -226,6 +231,8 @@ def consented(ask: Ask, record: RecordState) -> Decision | None:
 
 
 def _bases(ask: Ask, record: RecordState, on_consent: bool) -> PurposeBases:
+    if ask.action in ACTION_BASES:
+        return ACTION_BASES[ask.action]
     if on_consent:
         return CONSENT_BASES
     if record.cp_plan_active and ask.purpose in CP_PLAN_BASES:

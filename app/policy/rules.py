@@ -172,6 +172,12 @@ CP_PLAN_LIFTS_CONSENT: Final = frozenset({Purpose.EARLY_HELP})
 # express permission unless there are concerns that your child is at risk of harm."
 SHARE_WITHOUT_CONSENT_PURPOSES: Final = frozenset({Purpose.SAFEGUARDING})
 
+# Art 7(1): the controller must be able to demonstrate that the data subject consented.
+# Recording or withdrawing a consent is that obligation, so it cannot need the consent
+# it records.
+CONSENT_FREE_ACTIONS: Final = frozenset({Action.RECORD_CONSENT})
+"""Actions that never rest on consent: step 8 does not apply to them."""
+
 
 # Legal texts ------------------------------------------------------------------------
 
@@ -311,6 +317,18 @@ PURPOSE_BASES: Final[Mapping[Purpose, PurposeBases]] = MappingProxyType(
 )
 """The bases each purpose relies on when it does not rest on consent at the time."""
 
+# Art 7(1): recording or withdrawing a consent is a legal obligation, whatever the
+# purpose it is recorded under; special categories rest on Sch 1 para 6 (compliance
+# with the data protection legislation), as for subject rights.
+ACTION_BASES: Final[Mapping[Action, PurposeBases]] = MappingProxyType(
+    {
+        Action.RECORD_CONSENT: PurposeBases(
+            Condition(Basis.ART6_1_C), _art9(ALL_CATEGORIES, Condition(Basis.ART9_2_G, 6))
+        )
+    }
+)
+"""Actions whose bases are their own, whatever the purpose declared."""
+
 # Early help under an active child protection plan: public task and Sch 1 para 18.
 CP_PLAN_BASES: Final[Mapping[Purpose, PurposeBases]] = MappingProxyType(
     {
@@ -426,13 +444,17 @@ DECISION_ORDER: Final[tuple[DecisionStep, ...]] = (
         "share outside the service other than under safeguarding) needs an active consent "
         "of the right type (for a share, naming the recipient); none, or only withdrawn "
         "ones: deny. A read drops the categories the consent does not cover and names them "
-        "as withheld; a share or write asking for a category it does not cover is denied.",
+        "as withheld; a share or write asking for a category it does not cover is denied. "
+        "Recording or withdrawing a consent (record_consent) never needs the consent it "
+        "records (Art 7(1)).",
     ),
     DecisionStep(
         9,
         (Reason.ALLOWED,),
         "Otherwise allow, naming every basis that applies: Art 6 and, for each special "
-        "category reached, the Art 9 condition and the DPA 2018 Schedule 1 paragraph.",
+        "category reached, the Art 9 condition and the DPA 2018 Schedule 1 paragraph. "
+        "Recording or withdrawing a consent rests on Art 6(1)(c), a legal obligation "
+        "(Art 7(1)), whatever the purpose.",
     ),
 )
 
@@ -535,7 +557,21 @@ def policy_document() -> dict[str, JsonValue]:
                 "Withdrawal takes effect at once for every later decision; it does not undo "
                 "what was lawfully done before."
             ),
+            "recording": (
+                "Recording or withdrawing a consent is itself processing: the controller must "
+                "be able to demonstrate consent (Art 7(1)), so it needs no consent and rests "
+                "on a legal obligation."
+            ),
         },
+        "actions": [
+            {
+                "action": action.value,
+                "reading": action in READING_ACTIONS,
+                "never_rests_on_consent": action in CONSENT_FREE_ACTIONS,
+                "bases": _bases_document(ACTION_BASES[action]) if action in ACTION_BASES else None,
+            }
+            for action in Action
+        ],
         "gateways": [
             {
                 "name": gateway.name,

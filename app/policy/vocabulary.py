@@ -48,6 +48,8 @@ class Action(StrEnum):
 
     `list` is a read across many subjects (an invitation list, a search): the
     safeguarding override never reaches one. `aggregate` produces counts only.
+    `record_consent` records or withdraws a consent: the controller must be able to
+    demonstrate consent (Art 7(1)), so it never rests on the consent it records.
     """
 
     READ = "read"
@@ -55,6 +57,7 @@ class Action(StrEnum):
     SHARE = "share"
     LIST = "list"
     AGGREGATE = "aggregate"
+    RECORD_CONSENT = "record_consent"
 
 
 class Basis(StrEnum):

@@ -689,6 +689,93 @@ def test_a_safeguarding_share_without_a_justification_is_denied() -> None:
     assert decide(ask, CHILD).reason is Reason.JUSTIFICATION_REQUIRED
 
 
+# Step 8: recording a consent ---------------------------------------------------------
+
+
+def recording_consent(
+    role: Role, purpose: Purpose, *categories: Category, justification: str | None = None
+) -> Ask:
+    return asking(
+        role,
+        purpose,
+        *(categories or (ID, SVC)),
+        action=Action.RECORD_CONSENT,
+        justification=justification,
+    )
+
+
+def test_recording_an_early_help_consent_needs_no_consent() -> None:
+    decision = decide(recording_consent(Role.FAMILY_WORKER, Purpose.EARLY_HELP), CHILD)
+    assert decision.allowed
+    assert decision.allowed_categories == {ID, SVC}
+    assert basis_set(decision) == {(Basis.ART6_1_C, None, frozenset())}
+    assert decision.consent_types == ()
+
+
+def test_withdrawing_the_last_consent_is_not_refused_as_withdrawn() -> None:
+    record = replace(CHILD, consents=(consent(EARLY_HELP_SUPPORT, *ALL, withdrawn=True),))
+    decision = decide(recording_consent(Role.FAMILY_WORKER, Purpose.EARLY_HELP), record)
+    assert decision.allowed
+    assert decision.basis_codes == (Basis.ART6_1_C,)
+
+
+def test_recording_a_pcps_consent_under_health_care_rests_on_a_legal_obligation() -> None:
+    decision = decide(recording_consent(Role.CAMHS_CLINICIAN, Purpose.HEALTH_CARE), CHILD)
+    assert decision.allowed
+    assert decision.basis_codes == (Basis.ART6_1_C,)
+
+
+def test_recording_a_consent_under_a_child_protection_plan_rests_on_a_legal_obligation() -> None:
+    ask = recording_consent(Role.FAMILY_WORKER, Purpose.EARLY_HELP)
+    assert decide(ask, replace(CHILD, cp_plan_active=True)).basis_codes == (Basis.ART6_1_C,)
+
+
+def test_recording_a_consent_touching_health_names_paragraph_6() -> None:
+    ask = recording_consent(Role.HEALTH_VISITOR, Purpose.HEALTH_CARE, ID, HEALTH)
+    assert basis_set(decide(ask, CHILD)) == {
+        (Basis.ART6_1_C, None, frozenset()),
+        (Basis.ART9_2_G, 6, frozenset({HEALTH})),
+    }
+
+
+def test_recording_a_consent_needs_a_purpose_the_role_may_declare() -> None:
+    ask = recording_consent(Role.CHILDRENS_CENTRE_WORKER, Purpose.HEALTH_CARE)
+    assert_denied(decide(ask, CHILD), Reason.PURPOSE_NOT_PERMITTED, ask)
+
+
+def test_recording_a_consent_under_a_purpose_not_reaching_services_is_denied() -> None:
+    ask = recording_consent(Role.CHILDRENS_CENTRE_WORKER, Purpose.SERVICE_INVITATION)
+    assert_denied(decide(ask, CHILD), Reason.PURPOSE_NOT_PERMITTED, ask)
+
+
+def test_recording_a_consent_is_scoped_to_the_nursery_practitioners_children() -> None:
+    ask = asking(
+        Role.NURSERY_PRACTITIONER,
+        Purpose.SAFEGUARDING,
+        ID,
+        SVC,
+        action=Action.RECORD_CONSENT,
+        justification=JUSTIFICATION,
+        nursery_id=OTHER_NURSERY,
+    )
+    assert decide(ask, NURSERY_CHILD).reason is Reason.OUT_OF_SCOPE
+
+
+def test_recording_a_consent_past_the_destruction_date_is_denied() -> None:
+    ask = recording_consent(Role.FAMILY_WORKER, Purpose.EARLY_HELP)
+    assert decide(ask, replace(CHILD, destruction_date=TODAY)).reason is Reason.RETENTION_EXPIRED
+
+
+def test_recording_a_consent_for_a_restricted_record_is_denied() -> None:
+    ask = recording_consent(Role.FAMILY_WORKER, Purpose.EARLY_HELP)
+    assert decide(ask, replace(CHILD, restricted=True)).reason is Reason.PROCESSING_RESTRICTED
+
+
+def test_recording_a_consent_under_safeguarding_needs_a_justification() -> None:
+    ask = recording_consent(Role.FAMILY_WORKER, Purpose.SAFEGUARDING)
+    assert decide(ask, CHILD).reason is Reason.JUSTIFICATION_REQUIRED
+
+
 # Step 9: bases and gateways ----------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from app.policy.model import Ask, ConsentFact, RecordState
 from app.policy.rules import AGGREGATE_ONLY_PURPOSES, PURPOSE_CATEGORIES, ROLE_PURPOSES
 from app.policy.vocabulary import (
     Action,
+    Basis,
     Category,
     ConsentType,
     Purpose,
@@ -231,8 +232,14 @@ def test_nursery_practitioners_reach_only_children_at_their_own_nursery(
         assert ask.nursery_id in record.nursery_ids
 
 
+# Recording or withdrawing a consent never rests on one (Art 7(1)): every other action.
+resting_on_consent = often(
+    st.just(Action.READ), st.sampled_from([a for a in Action if a is not Action.RECORD_CONSENT])
+)
+
+
 @properties
-@given(asks(purposes=st.just(Purpose.EARLY_HELP)), records)
+@given(asks(purposes=st.just(Purpose.EARLY_HELP), actions=resting_on_consent), records)
 def test_withdrawn_consents_never_allow_early_help_without_a_child_protection_plan(
     ask: Ask, record: RecordState
 ) -> None:
@@ -285,3 +292,23 @@ def test_early_help_on_consent_reaches_only_what_an_active_consent_covers(
         }
         assert decision.allowed_categories <= covered
         assert decision.consent_types == (ConsentType.EARLY_HELP_SUPPORT,)
+
+
+@properties
+@given(asks(actions=st.just(Action.RECORD_CONSENT)), records)
+def test_recording_a_consent_never_turns_on_consent(ask: Ask, record: RecordState) -> None:
+    with_none = decide(ask, replace(record, consents=()))
+    with_any = decide(ask, record)
+    assert with_none == with_any
+    assert with_none.reason not in {Reason.CONSENT_REQUIRED, Reason.CONSENT_WITHDRAWN}
+
+
+@properties
+@given(asks(actions=st.just(Action.RECORD_CONSENT)), records)
+def test_an_allowed_consent_record_rests_on_a_legal_obligation(
+    ask: Ask, record: RecordState
+) -> None:
+    decision = decide(ask, record)
+    if decision.allowed:
+        assert decision.basis_codes[0] is Basis.ART6_1_C
+        assert decision.consent_types == ()

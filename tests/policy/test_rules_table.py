@@ -233,7 +233,9 @@ def test_early_help_under_a_child_protection_plan_rests_on_public_task(
 
 
 @pytest.mark.parametrize("purpose", sorted(AGGREGATE_ONLY))
-@pytest.mark.parametrize("action", [Action.READ, Action.LIST, Action.WRITE, Action.SHARE])
+@pytest.mark.parametrize(
+    "action", [Action.READ, Action.LIST, Action.WRITE, Action.SHARE, Action.RECORD_CONSENT]
+)
 def test_the_aggregate_purposes_allow_only_aggregates(purpose: str, action: Action) -> None:
     ask = well_placed_ask("public_health_analyst", purpose, "services", action)
     assert decide(ask, WELL_PLACED_CHILD).reason is Reason.PURPOSE_NOT_PERMITTED
@@ -250,6 +252,35 @@ def test_the_aggregate_purposes_allow_only_aggregates(purpose: str, action: Acti
 def test_only_the_aggregate_purposes_allow_an_aggregate(role: str, purpose: str) -> None:
     ask = well_placed_ask(role, purpose, "identity", Action.AGGREGATE)
     assert decide(ask, WELL_PLACED_CHILD).reason is Reason.PURPOSE_NOT_PERMITTED
+
+
+# Recording or withdrawing a consent: Art 7(1), a legal obligation, whatever the purpose;
+# special categories on Sch 1 para 6, as for subject rights.
+EXPECTED_RECORD_CONSENT_BASES: ExpectedBases = (
+    "art6-1-c",
+    {"ethnicity": ("art9-2-g", 6), "health": ("art9-2-g", 6), "safeguarding": ("art9-2-g", 6)},
+)
+
+# A child at the caller's nursery with no consent at all.
+CHILD_WITHOUT_CONSENT = RecordState(kind=SubjectKind.CHILD, nursery_ids=frozenset({NURSERY}))
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize("purpose", PURPOSES)
+@pytest.mark.parametrize("role", ROLES)
+def test_recording_a_consent_of_one_category_is_decided_as_domain_md_tables_say(
+    role: str, purpose: str, category: str
+) -> None:
+    ask = well_placed_ask(role, purpose, category, Action.RECORD_CONSENT)
+    decision = decide(ask, CHILD_WITHOUT_CONSENT)
+    declarable = purpose in EXPECTED_ROLE_PURPOSES[role]
+    reachable = category in EXPECTED_PURPOSE_CATEGORIES[purpose]
+    if purpose in AGGREGATE_ONLY or not declarable or not reachable:
+        assert (decision.allowed, decision.reason) == (False, Reason.PURPOSE_NOT_PERMITTED)
+    else:
+        assert (decision.allowed, decision.reason) == (True, Reason.ALLOWED)
+        assert decision.allowed_categories == {Category(category)}
+        assert cited(decision) == expected_citation(EXPECTED_RECORD_CONSENT_BASES, category)
 
 
 # The rule tables themselves ------------------------------------------------------------
@@ -294,6 +325,11 @@ def test_an_upheld_objection_stops_the_four_public_task_purposes() -> None:
 
 def test_early_help_is_the_one_purpose_resting_on_consent() -> None:
     assert dict(rules.CONSENT_PURPOSES) == {Purpose.EARLY_HELP: ConsentType.EARLY_HELP_SUPPORT}
+
+
+def test_recording_a_consent_is_the_one_action_that_never_rests_on_consent() -> None:
+    assert {a.value for a in rules.CONSENT_FREE_ACTIONS} == {"record_consent"}
+    assert {a.value for a in rules.ACTION_BASES} == {"record_consent"}
 
 
 def test_the_gateways_are_the_children_acts_and_the_nhs_act() -> None:
@@ -355,3 +391,26 @@ def test_the_policy_document_names_the_consent_early_help_rests_on() -> None:
         "consent_type": "early_help_support",
         "not_needed_with_active_child_protection_plan": True,
     }
+
+
+def test_the_policy_document_says_recording_a_consent_rests_on_a_legal_obligation() -> None:
+    (row,) = [row for row in published()["actions"] if row["action"] == "record_consent"]
+    art6, art9 = EXPECTED_RECORD_CONSENT_BASES
+    assert row["never_rests_on_consent"] is True
+    assert row["reading"] is False
+    assert row["bases"]["art6"]["code"] == art6
+    assert {
+        category: (condition["code"], condition["schedule1_paragraph"])
+        for category, condition in row["bases"]["art9"].items()
+    } == art9
+
+
+def test_the_policy_document_lists_every_action() -> None:
+    assert [row["action"] for row in published()["actions"]] == [
+        "read",
+        "write",
+        "share",
+        "list",
+        "aggregate",
+        "record_consent",
+    ]

@@ -1,0 +1,113 @@
+"""/v1/shares and /v1/recipients: sharing outside the service, and with whom it may go."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.auth.deps import CallerDep
+from app.decisions.guard import PurposeDep, today
+from app.decisions.subjects import decide_for_person
+from app.platform.crypto import KeyRing, get_key_ring
+from app.platform.db import SessionDep
+from app.platform.idempotency import IdempotencyDep
+from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.problems import NotFound, Unprocessable
+from app.policy.vocabulary import Action
+from app.reference import catalogue
+from app.sharing import schemas
+from app.sharing import service as sharing_service
+
+router = APIRouter(tags=["sharing"])
+
+KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
+Limit = Annotated[int, Query(ge=1, le=200, description="Recipients per page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
+]
+
+
+@router.get(
+    "/recipients",
+    summary="The organisations outside the service a share may go to",
+    description="Reference data, not personal data: any valid token, no `X-Purpose`. "
+    "Each names the consent type that permits a share to it; a recipient with none "
+    "receives a share only under `safeguarding`.",
+)
+def list_recipients(
+    _: CallerDep, limit: Limit = 50, cursor: Cursor = None
+) -> schemas.RecipientOrganisationPage:
+    codes = sorted(catalogue.recipients())
+    if cursor is not None:
+        after = decode_cursor(cursor)
+        codes = [code for code in codes if code > after]
+    shown, more = codes[:limit], len(codes) > limit
+    recipients = catalogue.recipients()
+    return schemas.RecipientOrganisationPage(
+        items=[
+            schemas.RecipientOrganisationRead(
+                code=code,
+                name=recipients[code].name,
+                consent_type=recipients[code].consent_type,
+                purpose=recipients[code].purpose,
+            )
+            for code in shown
+        ],
+        next_cursor=encode_cursor(shown[-1]) if more and shown else None,
+    )
+
+
+@router.post(
+    "/shares",
+    status_code=status.HTTP_201_CREATED,
+    summary="Share a person's data with an organisation outside the service",
+    description="A decision of its own for (subject, recipient, categories, purpose): "
+    "allowed with an active consent of the recipient's consent type, naming it and "
+    "covering every category asked; otherwise only under `safeguarding` with "
+    "`X-Justification` (every such share is listed for the officer's review). A share "
+    "asking for a category it may not have is refused whole (`403`). On success the "
+    "package disclosed is returned and recorded as a disclosure, shown in the person's "
+    "access log with the recipient. An unknown recipient, or a `subject_id` naming no "
+    "person, is `422`.",
+    response_model_exclude_unset=True,
+)
+def create_share(
+    body: schemas.ShareCreate,
+    idempotency: IdempotencyDep,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+    keys: KeysDep,
+) -> schemas.ShareRead:
+    to = sharing_service.recipient(body.recipient)
+    try:
+        access = decide_for_person(
+            session,
+            request,
+            response,
+            caller,
+            declared,
+            body.subject_id,
+            action=Action.SHARE,
+            categories=frozenset(body.categories),
+            resource="share",
+            recipient=to.code,
+            recipient_consent_type=to.consent_type,
+            detail={"recipient": to.code},
+        )
+    except NotFound:
+        # The person is named in the body, not the path: a bad reference is invalid input.
+        raise Unprocessable("subject_id", "no person with this id") from None
+    package = sharing_service.package(
+        session, access.person, access.allowed.categories, keys, today()
+    )
+    disclosure = sharing_service.record(
+        session, access.allowed, caller, declared.purpose, access.person.id, to
+    )
+    disclosed = sharing_service.values(
+        disclosure, review_required=access.allowed.decision.review_required
+    )
+    # The data itself is never kept outside the record: a replay names the disclosure only.
+    idempotency.remember(session, status.HTTP_201_CREATED, schemas.ShareRead(**disclosed))
+    return schemas.ShareRead(**disclosed, package=schemas.SharePackage(**package))
