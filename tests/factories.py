@@ -1,7 +1,7 @@
 """Factories with keyword overrides; NHS numbers from the 999 test range."""
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from sqlalchemy.orm import Session
@@ -179,3 +179,47 @@ def give_early_help_consent(
     session.add(consent)
     session.flush()
     return consent.id
+
+
+def make_consent(
+    session: Session,
+    subject: Person,
+    *,
+    given_by: Person | None = None,
+    consent_type: str = "early_help_support",
+    categories: tuple[str, ...] = ("identity", "contact"),
+    recipient: str | None = None,
+    withdrawn: bool = False,
+) -> UUID:
+    """A consent about `subject` (its id): for a child, given by a new carer with
+    parental responsibility in the child's household; for an adult, by the adult."""
+    from app.consent.models import Consent
+    from app.platform.db import utcnow
+
+    if given_by is None:
+        if subject.kind == "child":
+            given_by = make_carer(session, family=session.get(Family, subject.family_id))
+        else:
+            given_by = subject
+    consent = Consent(
+        id=uuid4(),
+        subject_id=subject.id,
+        given_by_id=given_by.id,
+        type=consent_type,
+        categories=",".join(categories),
+        recipient=recipient,
+        method="signed_form",
+        evidence_ref="FORM-TEST",
+        given_at=utcnow(),
+        withdrawn_at=utcnow() if withdrawn else None,
+        withdrawal_reason="Changed their mind" if withdrawn else None,
+    )
+    session.add(consent)
+    session.commit()
+    return consent.id
+
+
+def now() -> datetime:
+    from app.platform.db import utcnow
+
+    return utcnow()

@@ -19,7 +19,9 @@ from typing import Final, Self
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from app.platform.problems import Problem
@@ -199,6 +201,14 @@ class KeyRing:
     def new_wrapped_key(self) -> bytes:
         """A new record's DEK, wrapped, ready to store beside the record."""
         return self.wrap(new_data_key())
+
+    def service_cipher(self, purpose: str) -> FieldCipher:
+        """A cipher for the service's own stored copies (not a family's record), under a
+        key derived from the KEK for one purpose only (HKDF-SHA256, RFC 5869)."""
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ieys:" + purpose.encode()
+        ).derive(self._kek)
+        return FieldCipher(key)
 
     def cipher_for(self, wrapped_dek: bytes) -> FieldCipher:
         # Unwrapped DEKs are not cached: an unwrap costs microseconds, and a cache would

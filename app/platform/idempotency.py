@@ -1,23 +1,40 @@
 """`Idempotency-Key` on creates: a retry returns the first result and creates nothing.
 
 The record is written in the same transaction as the resource it describes, so a
-create and its idempotency record commit together or not at all.
+create and its idempotency record commit together or not at all. The stored response
+is encrypted (a key derived from IEYS_ENCRYPTION_KEY for this use only) and kept for
+24 hours: a retry comes within minutes, and a copy of personal data must not outlive
+its purpose (an erased person's create leaves at most a day-old, encrypted copy).
 """
 
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, cast
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Integer, LargeBinary, String, select
+from sqlalchemy import Connection, DateTime, Integer, LargeBinary, String, Table, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import Response
 
 from app.auth.deps import CallerDep
-from app.platform.db import Base, SessionDep, utcnow
+from app.platform.crypto import FieldCipher, get_key_ring
+from app.platform.db import Base, SessionDep, as_utc, utcnow
 from app.platform.problems import Unprocessable
+
+RETENTION = timedelta(hours=24)
+
+
+def _cipher() -> FieldCipher:
+    return get_key_ring().service_cipher("idempotency")
+
+
+def _aad(caller_sub: str, key: str) -> str:
+    return f"idempotency_record:{caller_sub}:{key}"
 
 
 class IdempotencyRecord(Base):
@@ -52,6 +69,8 @@ class Idempotency:
     def remember(self, session: Session, status_code: int, result: BaseModel) -> None:
         if self.key is None:
             return
+        body = result.model_dump_json(exclude_unset=True)
+        sealed = _cipher().encrypt(body, aad=_aad(self.caller_sub, self.key))
         session.add(
             IdempotencyRecord(
                 caller_sub=self.caller_sub,
@@ -60,7 +79,7 @@ class Idempotency:
                 path=self.path,
                 request_hash=self.request_hash,
                 status_code=status_code,
-                body=result.model_dump_json(exclude_unset=True).encode(),
+                body=sealed.encode(),
             )
         )
 
@@ -98,13 +117,18 @@ async def idempotency(
             IdempotencyRecord.caller_sub == caller.sub, IdempotencyRecord.key == idempotency_key
         )
     ).scalar_one_or_none()
+    if stored is not None and as_utc(stored.created_at) < utcnow() - RETENTION:
+        # Past its day: forgotten, and the key may be used afresh.
+        session.delete(stored)
+        session.flush()
+        stored = None
     if stored is None:
         return state
     if stored.request_hash != request_hash or stored.path != state.path:
         raise Unprocessable("Idempotency-Key", "this key was already used for a different request")
     raise Replay(
         Response(
-            content=stored.body,
+            content=_cipher().decrypt(stored.body.decode(), aad=_aad(caller.sub, idempotency_key)),
             status_code=stored.status_code,
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
@@ -118,3 +142,31 @@ IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 async def on_replay(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Replay)
     return exc.response
+
+
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def forget_subjects(connection: Connection, subject_ids: Sequence[UUID]) -> int:
+    """Erasure and destruction reach stored responses too: any that names a subject
+    goes. The table holds a day of creates at most, so reading it whole is cheap."""
+    table = cast(Table, IdempotencyRecord.__table__)
+    connection.execute(delete(table).where(table.c.created_at < utcnow() - RETENTION))
+    if not subject_ids:
+        return 0
+    wanted = {str(s) for s in subject_ids}
+    cipher = _cipher()
+    doomed = [
+        (row.caller_sub, row.key)
+        for row in connection.execute(select(table.c.caller_sub, table.c.key, table.c.body))
+        if wanted.intersection(
+            _UUID_TEXT.findall(
+                cipher.decrypt(bytes(row.body).decode(), aad=_aad(row.caller_sub, row.key))
+            )
+        )
+    ]
+    for caller_sub, key in doomed:
+        connection.execute(
+            delete(table).where(table.c.caller_sub == caller_sub, table.c.key == key)
+        )
+    return len(doomed)

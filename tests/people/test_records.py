@@ -338,3 +338,36 @@ def test_an_erased_person_answers_410_with_a_decision_id(
 def test_an_unknown_person_is_404(client: TestClient, headers: Headers) -> None:
     response = client.get("/v1/people/00000000-0000-4000-8000-000000000000", headers=headers(*HV))
     assert response.status_code == 404
+
+
+def test_a_stored_idempotent_response_holds_no_plaintext(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    family = factories.make_family(session)
+    response = client.post(
+        "/v1/people",
+        json=_person(family.id, given_name="Ifeoluwa"),
+        headers=headers(*HV, Idempotency_Key="k-plain"),
+    )
+    assert response.status_code == 201
+    raw = session.execute(text("SELECT body FROM idempotency_record")).scalars().all()
+    assert raw
+    assert all(b"Ifeoluwa" not in bytes(body) for body in raw)
+
+
+def test_an_idempotency_key_is_forgotten_after_a_day(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    from app.platform.idempotency import IdempotencyRecord
+
+    body = {"address": {"line1": "4 Road", "postcode": "NW3 2AB"}}
+    first = client.post("/v1/families", json=body, headers=headers(*HV, Idempotency_Key="k-old"))
+    session.execute(
+        IdempotencyRecord.__table__.update().values(
+            created_at=factories.now() - timedelta(hours=25)
+        )
+    )
+    session.commit()
+    second = client.post("/v1/families", json=body, headers=headers(*HV, Idempotency_Key="k-old"))
+    assert second.status_code == 201
+    assert second.json()["id"] != first.json()["id"]
