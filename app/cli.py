@@ -27,6 +27,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 import app
 from app.audit import service as audit_service
@@ -36,6 +37,7 @@ from app.platform.db import make_engine
 from app.platform.identifiers import london_today
 from app.platform.settings import get_settings
 from app.policy.vocabulary import Role
+from app.retention import service as retention_service
 
 cli = typer.Typer(
     name="ieys",
@@ -188,14 +190,99 @@ def verify() -> None:
         raise typer.Exit(1)
 
 
+@cli.command("retention-sweep")
+def retention_sweep(
+    dry_run: Annotated[bool, typer.Option(help="Count what would go; change nothing.")] = False,
+    batch: Annotated[
+        int, typer.Option(help="Households per transaction.", min=1)
+    ] = retention_service.DEFAULT_BATCH,
+    on: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Apply the retention rules as of this day; default: today in London. "
+            "Never later than today: nothing is destroyed before its date.",
+        ),
+    ] = None,
+) -> None:
+    """Destroy everything past its destruction date and not held (nightly).
+
+    Each batch of households is its own transaction: a failing batch is rolled back
+    alone and reported, and the next run finishes the job. Exit code 1 if any failed.
+    """
+    today = london_today()
+    day = on.date() if on is not None else today
+    if day > today:
+        console.print("[red]--on may not be in the future.[/red]")
+        raise typer.Exit(2)
+    engine = _engine()
+    started = time.perf_counter()
+    try:
+        with Session(engine, expire_on_commit=False, autoflush=False) as session:
+            total = retention_service.count_due_households(session, day)
+            session.rollback()
+            with Progress(
+                TextColumn("[bold]households"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("households", total=total)
+                report = retention_service.sweep(
+                    session,
+                    on=day,
+                    batch=batch,
+                    dry_run=dry_run,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            session.rollback()
+    finally:
+        engine.dispose()
+    elapsed = time.perf_counter() - started
+    verb = "would be destroyed" if dry_run else "destroyed"
+    table = Table(title=f"Retention sweep as of {day.isoformat()}{' (dry run)' if dry_run else ''}")
+    table.add_column("kind")
+    table.add_column(verb, justify="right")
+    for kind, count in sorted(report.destroyed.items()):
+        table.add_row(kind, f"{count:,}")
+    table.add_row("[bold]total", f"[bold]{report.subjects:,}")
+    console.print(table)
+    console.print(
+        f"{report.households_examined:,} households examined in {elapsed:.1f} s "
+        f"({report.subjects / elapsed if elapsed else 0:,.0f} subjects/s); "
+        f"{report.kept:,} kept by a hold; {report.failed_batches:,} batches failed."
+    )
+    if report.failed_batches:
+        raise typer.Exit(1)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    with_demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo", help="Load demo families first, unless they are already there."
+        ),
+    ] = False,
+    demo_families: Annotated[int, typer.Option(help="How many demo families.", min=1)] = 500,
 ) -> None:
-    """Migrate, then serve app.main:app with uvicorn."""
+    """Migrate (and load demo data with --demo), then serve app.main:app with uvicorn."""
     migrate_database(get_settings().database_url)
+    if with_demo:
+        engine = _engine()
+        try:
+            demo.refuse_if_present(engine, 1)
+        except demo.DemoDataPresent:
+            console.print("Demo data already loaded.")
+        else:
+            demo_data(families=demo_families, seed=1, batch=2000, today=None)
+        finally:
+            engine.dispose()
     uvicorn.run("app.main:app", host=host, port=port, workers=workers)
 
 

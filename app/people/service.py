@@ -197,6 +197,7 @@ def create_person(
         has_parental_responsibility=body.has_parental_responsibility,
         phone=body.phone,
         email=str(body.email) if body.email else None,
+        centre_code=family.centre_code,
         restricted=False,
         objection_upheld=False,
         destroy_on=None,

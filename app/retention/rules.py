@@ -40,3 +40,27 @@ def household_destruction_date(created: date, child_dates: list[date]) -> date:
 
 def is_under_five(born: date, on: date) -> bool:
     return on < add_years(born, CHILD_YEARS)
+
+
+# The rule each destruction is logged under (destruction_log.rule): names, never people.
+RULE_FIFTH_BIRTHDAY: Final = "fifth_birthday"
+RULE_FAMILY_WORKER: Final = "25th_birthday_family_worker"
+RULE_HOUSEHOLD_LAST_CHILD: Final = "household_last_child"
+RULE_HOUSEHOLD_WITHOUT_CHILD: Final = "household_without_child"
+RULE_ERASURE: Final = "erasure_art17"
+
+
+def child_rule(*, family_worker_supported: bool) -> str:
+    return RULE_FAMILY_WORKER if family_worker_supported else RULE_FIFTH_BIRTHDAY
+
+
+def household_rule(created: date, destroy_on: date, *, has_children: bool) -> str:
+    """Adults go with the last child; a household that never had one, a year on."""
+    if not has_children and destroy_on == add_years(created, CHILDLESS_HOUSEHOLD_YEARS):
+        return RULE_HOUSEHOLD_WITHOUT_CHILD
+    return RULE_HOUSEHOLD_LAST_CHILD
+
+
+def is_due(destroy_on: date | None, on: date) -> bool:
+    """On and after the destruction date (the engine refuses `retention_expired` then)."""
+    return destroy_on is not None and destroy_on <= on
