@@ -248,6 +248,7 @@ def patch_person(
     caller: CallerDep,
     declared: PurposeDep,
     session: SessionDep,
+    keys: KeysDep,
     if_match: IfMatch = None,
     subject_request_id: SubjectRequestId = None,
 ) -> schemas.PersonRead:
@@ -259,7 +260,7 @@ def patch_person(
     if current is not None:
         if subject_request_id is not None:
             case = rights_service.rectification_case(session, subject_request_id, person_id)
-        detail = {"rectified": people_service.rectified_hashes(current, body)}
+        detail = {"rectified": people_service.rectified_hashes(session, current, body, keys)}
         if case is not None:
             detail["subject_request_id"] = str(case.id)
     allowed = check(

@@ -1,6 +1,5 @@
 """Households and people: reads through one joined SELECT, writes that flush only."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -239,15 +238,21 @@ def _plain(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def rectified_hashes(view: PersonView, patch: schemas.PersonPatch) -> dict[str, str | None]:
-    """Each field the patch changes, with the sha256 of its old value (None where there
-    was none): the audit event keeps this, and the old value is kept nowhere else."""
+def rectified_hashes(
+    session: Session, view: PersonView, patch: schemas.PersonPatch, keys: KeyRing
+) -> dict[str, str | None]:
+    """Each field the patch changes, with a keyed hash of its old value under the
+    household's key (None where there was none): the audit event keeps this, and the
+    old value is kept nowhere else. A plain sha256 of an NHS number could be reversed
+    by trying every number; this cannot, and it dies with the household's key."""
+    cipher = cipher_for_family(session, view.row.family_id, keys)
     out: dict[str, str | None] = {}
     for name, value in patch.model_dump(exclude_unset=True).items():
         old = _plain(getattr(view.row, name))
         if old == _plain(value):
             continue
-        out[name] = hashlib.sha256(old.encode()).hexdigest() if old is not None else None
+        aad = field_aad("person", name, view.id)
+        out[name] = cipher.fingerprint(old, aad=aad) if old is not None else None
     return out
 
 

@@ -19,7 +19,7 @@ from typing import Final, Self
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
@@ -130,11 +130,22 @@ def _decode(text: str) -> bytes:
 class FieldCipher:
     """Encrypts and decrypts one record's fields under its DEK (AES-256-GCM)."""
 
-    __slots__ = ("_aead",)
+    __slots__ = ("_aead", "_mac_key")
 
     def __init__(self, dek: bytes) -> None:
         _require_key(dek, "a data key")
         self._aead = AESGCM(dek)
+        self._mac_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ieys:fingerprint"
+        ).derive(dek)
+
+    def fingerprint(self, value: str, *, aad: str) -> str:
+        """A keyed hash (HMAC-SHA256) of a value: proves what a value was to anyone who
+        holds it and the record's key, but a low-entropy value (an NHS number, a name)
+        cannot be guessed from it, and destroying the key makes it meaningless."""
+        mac = hmac.HMAC(self._mac_key, hashes.SHA256())
+        mac.update(aad.encode("utf-8") + b"\x00" + value.encode("utf-8"))
+        return mac.finalize().hex()
 
     def __repr__(self) -> str:
         return "FieldCipher(<key hidden>)"

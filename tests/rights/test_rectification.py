@@ -1,5 +1,5 @@
 """Rectification (Art 16) through the normal PATCH, linked to the case: the old value
-survives only as a sha256 hash in the audit event."""
+survives only as a keyed hash (under the household's key) in the audit event."""
 
 import hashlib
 
@@ -7,9 +7,16 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.people.models import Family
+from app.people.models import Family, Person
+from app.people.service import cipher_for_family
+from app.platform.crypto import field_aad, get_key_ring
 from tests import factories
 from tests.rights.cases import OFFICER, Headers, decide, event, open_case
+
+
+def keyed(session: Session, person: Person, field: str, value: str) -> str:
+    cipher = cipher_for_family(session, person.family_id, get_key_ring())
+    return cipher.fingerprint(value, aad=field_aad("person", field, person.id))
 
 
 def sha256(value: str) -> str:
@@ -38,10 +45,11 @@ def test_a_rectification_request_is_walked_from_receipt_to_outcome(
     assert patched.json()["given_name"] == "John"
     row = event(session, patched.headers["X-Decision-Id"])
     assert orjson.loads(row.detail or "{}") == {
-        "rectified": {"given_name": sha256("Jon")},
+        "rectified": {"given_name": keyed(session, child, "given_name", "Jon")},
         "subject_request_id": case["id"],
     }
-    assert "Jon" not in (row.detail or "").replace(sha256("Jon"), "")
+    # Not a plain hash: "Jon" cannot be found by hashing guesses.
+    assert sha256("Jon") not in (row.detail or "")
     decided = decide(client, headers, case["id"], reason="Name corrected as asked")
     assert decided.status_code == 200, decided.text
     history = decided.json()["history"]
@@ -62,7 +70,9 @@ def test_any_rectification_hashes_what_it_changed_and_skips_what_it_did_not(
     )
     assert patched.status_code == 200, patched.text
     detail = orjson.loads(event(session, patched.headers["X-Decision-Id"]).detail or "{}")
-    assert detail == {"rectified": {"family_name": sha256("Boateng"), "sex": None}}
+    assert detail == {
+        "rectified": {"family_name": keyed(session, child, "family_name", "Boateng"), "sex": None}
+    }
 
 
 def test_a_patch_naming_a_case_that_is_not_a_rectification_of_this_person_is_422(
