@@ -14,6 +14,8 @@ from app.audit import service as audit_service
 
 log = logging.getLogger(__name__)
 
+FULL_PASS_EVERY = 300
+
 
 class Sealer:
     def __init__(self, engine: Engine, interval: float) -> None:
@@ -30,9 +32,14 @@ class Sealer:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        rounds = 0
         while not self._stop.wait(self._interval):
+            rounds += 1
             try:
                 with self._engine.connect() as connection:
-                    audit_service.seal_in_own_transaction(connection)
+                    # Now and then a full pass, for an event that committed very late.
+                    audit_service.seal_in_own_transaction(
+                        connection, full=rounds % FULL_PASS_EVERY == 0
+                    )
             except Exception:
                 log.exception("audit sealing pass failed; the next pass retries")

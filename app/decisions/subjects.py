@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import unit_of_work
 from app.auth.caller import Caller
 from app.auth.deps import CallerDep
 from app.decisions import facts
@@ -123,11 +124,44 @@ def decide_for_person(
     return PersonAccess(person=view, allowed=allowed)
 
 
+def _decide_and_complete(
+    session: Session,
+    request: Request,
+    response: Response,
+    caller: Caller,
+    declared: Declared,
+    person_id: UUID,
+    *,
+    action: Action,
+    categories: frozenset[Category],
+    resource: str,
+) -> PersonAccess:
+    access = decide_for_person(
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        person_id,
+        action=action,
+        categories=categories,
+        resource=resource,
+    )
+    unit_of_work.complete(session)
+    return access
+
+
 def person_guard(
-    action: Action, model: type[BaseModel], resource: str
+    action: Action, model: type[BaseModel], resource: str, *, completes_read: bool = False
 ) -> Callable[..., Awaitable[PersonAccess]]:
-    """A dependency deciding `action` on the categories of `model` for the path's person."""
+    """A dependency deciding `action` on the categories of `model` for the path's person.
+
+    `completes_read`: the endpoint reads nothing beyond the row the guard loaded, so
+    the read and its audit event are committed together here, in the guard's one trip
+    to the thread pool, and the request needs no second trip to commit.
+    """
     categories = categories_of(model)
+    decide = _decide_and_complete if completes_read else decide_for_person
 
     async def guard(
         person_id: PersonId,
@@ -139,7 +173,7 @@ def person_guard(
     ) -> PersonAccess:
         # One hop to the thread pool for all of the guard's database work.
         return await run_in_threadpool(
-            decide_for_person,
+            decide,
             session,
             request,
             response,

@@ -49,7 +49,8 @@ IfMatch = Annotated[
 ]
 
 ReadPerson = Annotated[
-    PersonAccess, Depends(person_guard(Action.READ, schemas.PersonRead, "person"))
+    PersonAccess,
+    Depends(person_guard(Action.READ, schemas.PersonRead, "person", completes_read=True)),
 ]
 ReadFamily = Annotated[
     FamilyAccess, Depends(family_guard(Action.READ, schemas.FamilyRead, "family"))

@@ -102,6 +102,11 @@ async def get_session() -> AsyncIterator[Session]:
     except BaseException as exc:
         await run_in_threadpool(_finish, session, exc)
         raise
+    if not session.in_transaction():
+        # Already committed where the work ended (a read completed by its guard):
+        # closing touches no connection, so no second hop to the thread pool.
+        session.close()
+        return
     await run_in_threadpool(_finish, session, None)
 
 
