@@ -10,15 +10,25 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.router import router as audit_router
 from app.audit.sealer import Sealer
+from app.centres.router import router as centres_router
+from app.consent.router import router as consent_router
 from app.contacts.router import router as contacts_router
 from app.decisions.router import router as decisions_router
+from app.invitations.router import router as invitations_router
+from app.needs.router import router as needs_router
 from app.nurseries.router import router as nurseries_router
 from app.people.router import router as people_router
 from app.platform import problems
 from app.platform.db import get_engine
 from app.platform.idempotency import Replay, on_replay
 from app.platform.settings import get_settings
+from app.reports.records_router import router as records_router
+from app.reports.router import router as reports_router
+from app.retention.router import router as retention_router
+from app.reviews.router import router as reviews_router
+from app.rights.router import router as rights_router
 from app.safeguarding.router import router as safeguarding_router
+from app.sharing.router import router as sharing_router
 
 DESCRIPTION = """
 The shared record of Camden's Integrated Early Years Service: health visitors,
@@ -42,7 +52,43 @@ TAGS = [
     {"name": "safeguarding", "description": "Risk issues, plans, looked-after status."},
     {"name": "contacts", "description": "Visits, calls, sessions and development reviews."},
     {"name": "nurseries", "description": "The maintained nurseries and enrolments."},
-    {"name": "policy", "description": "The rules in force, as data."},
+    {"name": "consent", "description": "Consents: recorded, withdrawn, never deleted."},
+    {
+        "name": "sharing",
+        "description": "Shares outside the service, and the recipients they may go to.",
+    },
+    {"name": "decisions", "description": "Dry-run decisions: the engine's answer, audited."},
+    {
+        "name": "reviews",
+        "description": "Safeguarding overrides awaiting the data protection officer's review.",
+    },
+    {
+        "name": "rights",
+        "description": "Subject-request cases with their statutory deadlines "
+        "(data protection officer).",
+    },
+    {
+        "name": "retention",
+        "description": "Legal holds, what falls due, and the destruction sweep "
+        "(data protection officer).",
+    },
+    {"name": "centres", "description": "Children's centres and the postcode areas they serve."},
+    {
+        "name": "invitations",
+        "description": "Children due a Healthy Child Programme review, for a mail merge.",
+    },
+    {
+        "name": "needs assessment",
+        "description": "Households not yet in touch with any service, for outreach.",
+    },
+    {
+        "name": "reports",
+        "description": "Take-up and impact: aggregates only, after disclosure control.",
+    },
+    {
+        "name": "policy",
+        "description": "The rules in force, as data, and the record of processing they make.",
+    },
     {"name": "audit", "description": "The audit trail (data protection officer)."},
     {"name": "health", "description": "Liveness and readiness (no token)."},
 ]
@@ -83,8 +129,18 @@ def create_app() -> FastAPI:
         safeguarding_router,
         contacts_router,
         nurseries_router,
+        consent_router,
+        sharing_router,
         decisions_router,
+        reviews_router,
+        rights_router,
+        retention_router,
         audit_router,
+        centres_router,
+        invitations_router,
+        needs_router,
+        reports_router,
+        records_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -1,6 +1,7 @@
 """Every table, imported once so the metadata (and Alembic) sees them all."""
 
 from app.audit import models as audit_models
+from app.centres import models as centres_models
 from app.consent import models as consent_models
 from app.contacts import models as contacts_models
 from app.nurseries import models as nurseries_models
@@ -9,12 +10,16 @@ from app.platform import idempotency
 from app.platform.db import Base
 from app.reference import models as reference_models
 from app.retention import models as retention_models
+from app.reviews import models as reviews_models
+from app.rights import models as rights_models
 from app.safeguarding import models as safeguarding_models
+from app.sharing import models as sharing_models
 
 metadata = Base.metadata
 
 __all__ = [
     "audit_models",
+    "centres_models",
     "consent_models",
     "contacts_models",
     "idempotency",
@@ -23,5 +28,8 @@ __all__ = [
     "people_models",
     "reference_models",
     "retention_models",
+    "reviews_models",
+    "rights_models",
     "safeguarding_models",
+    "sharing_models",
 ]

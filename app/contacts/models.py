@@ -1,7 +1,7 @@
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, Uuid
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.platform.db import Base, utcnow
@@ -15,6 +15,12 @@ class Contact(Base):
     """
 
     __tablename__ = "contact"
+    __table_args__ = (
+        # Invitations leave out a child already seen for the review: one probe per child.
+        Index("ix_contact_person_id_kind_review", "person_id", "kind", "review"),
+        # Reports count one period's contacts: a range scan that also yields the person.
+        Index("ix_contact_occurred_at_person_id", "occurred_at", "person_id"),
+    )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
     person_id: Mapped[UUID] = mapped_column(

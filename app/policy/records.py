@@ -314,8 +314,11 @@ def records_of_processing(
             _activity(purpose, organisations, recipients, retention) for purpose in Purpose
         ],
         "special_categories": [c.value for c in Category if c in SPECIAL_CATEGORIES],
-        "transfers_outside_the_uk": "None made by the service; a share outside the service is "
-        "a decision of its own, recorded as a disclosure.",
+        "transfers_outside_the_uk": "The recipients' reference data names no country outside "
+        "the UK, and the service makes no transfer of its own. A share outside the service is "
+        "a decision of its own, recorded as a disclosure; a recipient abroad (IPINFA may be) "
+        "needs its country and the Chapter V safeguard added to its reference data, and so "
+        "to this record.",
         "security_measures": list(SECURITY_MEASURES),
         "appropriate_policy_document": _policy_document(retention),
     }

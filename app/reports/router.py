@@ -1,0 +1,239 @@
+"""/v1/reports: take-up and impact, aggregates only, after disclosure control."""
+
+from datetime import date
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.auth.deps import CallerDep
+from app.decisions.guard import PurposeDep, Subject, check, today
+from app.platform.crypto import KeyRing, get_key_ring
+from app.platform.db import SessionDep
+from app.platform.problems import Unprocessable
+from app.policy.model import RecordState
+from app.policy.vocabulary import Action, Category, Purpose, SubjectKind
+from app.reports import disclosure, schemas
+from app.reports import service as reports_service
+from app.reports.population import CANONICAL_ORDER, Dimension
+
+router = APIRouter(tags=["reports"])
+
+KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
+From = Annotated[date, Query(alias="from", description="First day of the period (London).")]
+To = Annotated[
+    date,
+    Query(alias="to", description="Last day of the period (London); ages are taken on this day."),
+]
+TAKE_UP_CATEGORIES: Final = frozenset({Category.IDENTITY, Category.CONTACT, Category.SERVICES})
+"""Age band (from date of birth), area (from postcode), contacts: as aggregates."""
+IMPACT_CATEGORIES: Final = frozenset(
+    {Category.IDENTITY, Category.CONTACT, Category.SERVICES, Category.HEALTH}
+)
+IMPACT_BY: Final = (Dimension.AREA, Dimension.AGE_BAND, Dimension.SERVICE)
+
+
+def _period(first: date, last: date) -> reports_service.Period:
+    if first > last:
+        raise Unprocessable("from", "must not be after `to`")
+    return reports_service.Period(first=first, last=last, today=today())
+
+
+def _dimensions(by: str) -> list[Dimension]:
+    names = [name.strip() for name in by.split(",") if name.strip()]
+    found: list[Dimension] = []
+    for name in names:
+        try:
+            dimension = Dimension(name)
+        except ValueError:
+            raise Unprocessable("by", f"one or more of {', '.join(CANONICAL_ORDER)}") from None
+        if dimension in found:
+            raise Unprocessable("by", "names a dimension twice")
+        found.append(dimension)
+    if len(found) > disclosure.MAX_DIMENSIONS:
+        raise Unprocessable(
+            "by",
+            f"at most {disclosure.MAX_DIMENSIONS} dimensions: a finer table of the borough's "
+            "under-fives is mostly small counts, and suppressed",
+        )
+    return [d for d in CANONICAL_ORDER if d in found]
+
+
+def _table(protected: disclosure.Protected) -> schemas.ReportTable:
+    return schemas.ReportTable(
+        dimensions=list(protected.dimensions),
+        levels={d: list(lv) for d, lv in zip(protected.dimensions, protected.levels, strict=True)},
+        cells=_cells(protected),
+    )
+
+
+def _cells(protected: disclosure.Protected) -> list[schemas.Cell]:
+    return [
+        schemas.Cell.model_validate(
+            {**dict(zip(protected.dimensions, entry, strict=True)), "count": count}
+        )
+        for entry, count in protected.shown.items()
+    ]
+
+
+def _aggregate(
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+    *,
+    purpose: Purpose,
+    categories: frozenset[Category],
+    resource: str,
+    detail: dict[str, object],
+) -> None:
+    """Decide (and audit) an aggregate under `purpose` before any count is made."""
+    check(
+        session,
+        request,
+        response,
+        caller,
+        declared,
+        action=Action.AGGREGATE,
+        categories=categories,
+        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
+        resource=resource,
+        purposes=frozenset({purpose}),
+        detail=detail,
+    )
+
+
+@router.get(
+    "/reports/take-up",
+    summary="Take-up of services, grouped by area, age band, ethnicity and service",
+    description="Under `take_up_monitoring` only (public health analysts): counts, never "
+    "rows. `by` names up to three of `area` (the children's centre area, or `unassigned`), "
+    "`age_band` (completed years on `to`: 0-1 to 4-5), `ethnicity` (NHS ethnic category, or "
+    "`not_recorded`; Art 9(2)(g) with DPA 2018 Sch 1 para 8) and `service` (as recorded on "
+    "contacts; services fewer than 8 children used are counted as `other`). Children "
+    "restricted, who objected, or past their destruction date are not counted. Every "
+    "table is published with its totals after disclosure control: " + schemas.RULES,
+    response_model_exclude_unset=True,
+)
+def take_up_report(
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+    keys: KeysDep,
+    first: From,
+    last: To,
+    by: Annotated[
+        str, Query(max_length=100, description="Comma-separated, e.g. `area,age_band`.")
+    ] = "",
+) -> schemas.TakeUpReport:
+    dimensions = _dimensions(by)
+    period = _period(first, last)
+    categories = TAKE_UP_CATEGORIES
+    if Dimension.ETHNICITY in dimensions:
+        categories = categories | {Category.ETHNICITY}
+    _aggregate(
+        request,
+        response,
+        caller,
+        declared,
+        session,
+        purpose=Purpose.TAKE_UP_MONITORING,
+        categories=categories,
+        resource="report.take_up",
+        detail={
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "by": [d.value for d in dimensions],
+        },
+    )
+    counts = reports_service.take_up(session, period, dimensions, keys)
+    person_dims = [d for d in dimensions if d is not Dimension.SERVICE]
+    return schemas.TakeUpReport(
+        from_=first,
+        to=last,
+        by=dimensions,
+        children=_table(disclosure.protect(counts.children.table(person_dims))),
+        children_in_touch=_table(disclosure.protect(counts.in_touch.table(person_dims))),
+        contacts=_table(disclosure.protect(counts.contacts.table(dimensions))),
+        service_users=(
+            _table(disclosure.protect(counts.service_users.table(dimensions)))
+            if counts.service_users is not None
+            else None
+        ),
+        rules=schemas.RULES,
+    )
+
+
+@router.get(
+    "/reports/impact",
+    summary="Development-review outcomes of children who used a service and of those who did not",
+    description="Under `impact_evaluation` only (public health analysts): counts and shares, "
+    "never rows. Children reviewed in the period (a `development_review` with an outcome) are "
+    "counted by the outcome of their latest review in it, split by whether they had a contact "
+    "other than a review in the period (`used`) or not (`did_not_use`); `by=area` or "
+    "`by=age_band` adds that breakdown, `by=service` gives one table per service (its users "
+    "against every other reviewed child). Outcomes are health data (Art 9(2)(h), DPA 2018 "
+    "Sch 1 para 2). Shares are worked out from the published counts. " + schemas.RULES,
+    response_model_exclude_unset=True,
+)
+def impact_report(
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    declared: PurposeDep,
+    session: SessionDep,
+    keys: KeysDep,
+    first: From,
+    last: To,
+    by: Annotated[
+        Dimension | None, Query(description="One of `area`, `age_band`, `service`.")
+    ] = None,
+) -> schemas.ImpactReport:
+    if by is not None and by not in IMPACT_BY:
+        raise Unprocessable("by", "one of area, age_band, service")
+    period = _period(first, last)
+    _aggregate(
+        request,
+        response,
+        caller,
+        declared,
+        session,
+        purpose=Purpose.IMPACT_EVALUATION,
+        categories=IMPACT_CATEGORIES,
+        resource="report.impact",
+        detail={"from": first.isoformat(), "to": last.isoformat(), "by": by.value if by else None},
+    )
+    found = reports_service.impact(session, period, by, keys)
+    tables = []
+    for service, counts in found.tables:
+        protected = disclosure.protect(counts.table(counts.dimensions))
+        tables.append(
+            schemas.ImpactTable(
+                service=service,
+                dimensions=list(protected.dimensions),
+                levels={
+                    d: list(lv)
+                    for d, lv in zip(protected.dimensions, protected.levels, strict=True)
+                },
+                cells=_cells(protected),
+                shares=_shares(protected),
+            )
+        )
+    return schemas.ImpactReport(from_=first, to=last, by=by, tables=tables, rules=schemas.RULES)
+
+
+def _shares(protected: disclosure.Protected) -> list[schemas.Share]:
+    """Per group and use (totals too), each outcome's share of the group, from what is shown."""
+    outcome_at = protected.dimensions.index(reports_service.OUTCOME_AXIS)
+    shares = []
+    for entry, count in protected.shown.items():
+        outcome = entry[outcome_at]
+        if outcome is None:
+            continue
+        whole = protected.shown[(*entry[:outcome_at], None, *entry[outcome_at + 1 :])]
+        share = round(count / whole, 3) if count is not None and whole else None
+        labels = dict(zip(protected.dimensions, entry, strict=True))
+        shares.append(schemas.Share.model_validate({**labels, "share": share}))
+    return shares
