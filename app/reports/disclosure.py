@@ -170,7 +170,17 @@ def suppressed(table: Table) -> set[Coord]:
             fixed = sorted(determined(below, hidden), key=order)
             if not fixed:
                 break
-            hidden.add(smallest(_neighbours(fixed[0], own, free, hidden)))
+            candidates = _neighbours(fixed[0], own, free, hidden)
+            if not candidates:
+                # All of this level is hidden and a lower level still fixes an entry:
+                # hide the smallest visible entry of the levels below.
+                candidates = sorted(
+                    {e for total, members in below for e in (total, *members)} - hidden,
+                    key=order,
+                )
+            if not candidates:
+                break
+            hidden.add(smallest(candidates))
     return hidden
 
 
@@ -196,8 +206,7 @@ def _neighbours(entry: Coord, own: list[Line], free: set[Coord], hidden: set[Coo
     """Visible entries of this level to hide so that `entry` is no longer determined.
 
     Those sharing a line of this level with it (as a cell or as its total), or any
-    visible entry of the level when none does; the level always has one, since with
-    all of a level hidden its lines fix nothing the levels below do not.
+    visible entry of the level when none does (empty when the whole level is hidden).
     """
     near = [
         member

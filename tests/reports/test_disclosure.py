@@ -5,7 +5,7 @@ import itertools
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.reports import disclosure
@@ -134,6 +134,23 @@ def test_no_line_holds_exactly_one_suppressed_count(table: Table) -> None:
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(tables())
+@example(
+    # Once a whole level is hidden, a lower level can still fix an entry.
+    Table(
+        dimensions=("d0", "d1", "d2"),
+        levels=(("00", "01"), ("10", "11"), ("20", "21")),
+        counts={
+            ("00", "10", "20"): 0,
+            ("00", "10", "21"): 1,
+            ("00", "11", "20"): 0,
+            ("00", "11", "21"): 0,
+            ("01", "10", "20"): 1,
+            ("01", "10", "21"): 8,
+            ("01", "11", "20"): 0,
+            ("01", "11", "21"): 1,
+        },
+    )
+)
 def test_no_suppressed_count_is_fixed_by_any_combination_of_lines(table: Table) -> None:
     protected = protect(table)
     assert recoverable(protected, true_values(table)) == set()
