@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.audit import unit_of_work  # noqa: F401 - keeps decisions when a request fails
 from app.audit.router import router as audit_router
 from app.audit.sealer import Sealer
 from app.centres.router import router as centres_router

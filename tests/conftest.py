@@ -21,10 +21,9 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.orm import Session
 
-from app.audit.unit_of_work import unit_of_work
 from app.auth.tokens import mint_token
 from app.main import create_app
-from app.platform.db import get_session
+from app.platform.db import get_session, unit_of_work
 from app.platform.settings import get_settings
 from app.policy.vocabulary import Role
 

@@ -109,22 +109,14 @@ def enrol(
 def make_plan(
     session: Session, child: Person, *, start: date | None = None, end: date | None = None
 ) -> SafeguardingRecord:
-    from app.people.service import cipher_for_family
-    from app.platform.crypto import field_aad
-
-    record_id = uuid4()
-    cipher = cipher_for_family(session, child.family_id, get_key_ring())
-    record = SafeguardingRecord(
-        id=record_id,
-        person_id=child.id,
+    record = make_safeguarding_record(
+        session,
+        child,
         kind="child_protection_plan",
-        summary=cipher.encrypt(
-            "Plan agreed at conference", aad=field_aad("safeguarding_record", "summary", record_id)
-        ),
-        start_date=start or today() - timedelta(days=10),
-        end_date=end,
+        summary="Plan agreed at conference",
+        start=start,
+        end=end,
     )
-    session.add(record)
     session.commit()
     return record
 
@@ -138,18 +130,24 @@ def make_safeguarding_record(
     start: date | None = None,
     end: date | None = None,
 ) -> SafeguardingRecord:
-    from app.people.service import cipher_for_family
-    from app.platform.crypto import field_aad
+    """Sealed exactly as the service stores it: every column about the child encrypted."""
+    from app.safeguarding import service as safeguarding_service
+    from app.safeguarding.schemas import SafeguardingKind
 
     record_id = uuid4()
-    cipher = cipher_for_family(session, person.family_id, get_key_ring())
+    cipher = people_service.cipher_for_family(session, person.family_id, get_key_ring())
     record = SafeguardingRecord(
         id=record_id,
         person_id=person.id,
-        kind=kind,
-        summary=cipher.encrypt(summary, aad=field_aad("safeguarding_record", "summary", record_id)),
-        start_date=start or today() - timedelta(days=10),
-        end_date=end,
+        **safeguarding_service.sealed(
+            cipher,
+            record_id,
+            kind=SafeguardingKind(kind),
+            summary=summary,
+            start_date=start or today() - timedelta(days=10),
+            end_date=end,
+            source=None,
+        ),
     )
     session.add(record)
     session.flush()

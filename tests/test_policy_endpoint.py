@@ -13,7 +13,9 @@ def test_any_valid_token_reads_the_policy_without_a_purpose(
     response = client.get("/v1/policy", headers=headers("nursery_practitioner"))
     assert response.status_code == 200
     body = response.json()
+    operations = body.pop("operations")
     assert body == rules.policy_document()
+    assert {op["operation"] for op in operations} >= {"read_person", "read_family"}
     assert "X-Decision-Id" not in response.headers
 
 

@@ -1,88 +1,39 @@
 """/v1/audit: the trail, its verification, and a person's access log (the officer's)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Final
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.audit import schemas
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
-from app.auth.deps import CallerDep
-from app.decisions.guard import Allowed, PurposeDep, Subject, check
-from app.decisions.subjects import PersonAccess, PersonId, decide_for_person
+from app.decisions.access import Access, From, access, read_justification, spec
 from app.platform.db import SessionDep
 from app.platform.pagination import decode_cursor, encode_cursor
 from app.platform.problems import Unprocessable
-from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Category, Purpose, SubjectKind
+from app.policy.vocabulary import Action, Category, Purpose
 
 router = APIRouter(tags=["audit"])
 
-OFFICER_PURPOSES = frozenset({Purpose.SUBJECT_RIGHTS})
-TRAIL_CATEGORIES = frozenset({Category.IDENTITY})
+TRAIL_CATEGORIES: Final = frozenset({Category.IDENTITY})
 
-
-def trail_guard(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-) -> Allowed:
-    return check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.READ,
-        categories=TRAIL_CATEGORIES,
-        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
-        resource="audit",
-        purposes=OFFICER_PURPOSES,
-    )
-
-
-def access_log_guard(
-    person_id: PersonId,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-) -> PersonAccess:
-    if declared.purpose not in OFFICER_PURPOSES:
-        check(
-            session,
-            request,
-            response,
-            caller,
-            declared,
-            action=Action.READ,
-            categories=TRAIL_CATEGORIES,
-            subject=Subject(person_id, RecordState(kind=SubjectKind.FAMILY)),
-            resource="access_log",
-            purposes=OFFICER_PURPOSES,
-        )
-    return decide_for_person(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        person_id,
-        action=Action.READ,
-        categories=TRAIL_CATEGORIES,
-        resource="access_log",
-    )
-
-
-TrailAllowed = Annotated[Allowed, Depends(trail_guard)]
-AccessLogAllowed = Annotated[PersonAccess, Depends(access_log_guard)]
+VerifyTrail = Annotated[
+    Access, Depends(access(spec("verify_trail", Action.READ, TRAIL_CATEGORIES, "audit")))
+]
+ListEvents = Annotated[
+    Access, Depends(access(spec("list_events", Action.READ, TRAIL_CATEGORIES, "audit")))
+]
+AccessLog = Annotated[
+    Access,
+    Depends(
+        access(spec("access_log", Action.READ, TRAIL_CATEGORIES, "access_log", subject=From.PERSON))
+    ),
+]
 
 
 def _split(value: str) -> list[str]:
@@ -99,7 +50,7 @@ def _recipient(detail: str | None) -> str | None:
     "/audit/verify",
     summary="Verify the audit trail has not been altered, removed from or reordered",
 )
-def verify_trail(_: TrailAllowed, session: SessionDep) -> schemas.VerifyReport:
+def verify_trail(_granted: VerifyTrail, session: SessionDep) -> schemas.VerifyReport:
     connection = session.connection()
     # Seal everything committed so far, then walk the whole chain.
     audit_service.seal(connection, full=True, wait=True)
@@ -115,7 +66,7 @@ def verify_trail(_: TrailAllowed, session: SessionDep) -> schemas.VerifyReport:
     )
 
 
-def _event(row: AuditEvent) -> schemas.AuditEventRead:
+def _event(session: Session, row: AuditEvent) -> schemas.AuditEventRead:
     return schemas.AuditEventRead(
         decision_id=row.decision_id,
         occurred_at=row.occurred_at,
@@ -131,7 +82,7 @@ def _event(row: AuditEvent) -> schemas.AuditEventRead:
         allowed=row.allowed,
         reason=row.reason,
         bases=_split(row.bases),
-        justification=row.justification,
+        justification=read_justification(session, row.justification, row.subject_id),
         review_required=row.review_required,
         outcome=row.outcome,
         status=row.status,
@@ -140,7 +91,7 @@ def _event(row: AuditEvent) -> schemas.AuditEventRead:
 
 @router.get("/audit", summary="List audit events (filterable; newest first)")
 def list_events(
-    _: TrailAllowed,
+    _granted: ListEvents,
     session: SessionDep,
     subject_id: UUID | None = None,
     actor_sub: str | None = Query(default=None, max_length=200),
@@ -172,7 +123,7 @@ def list_events(
     rows = list(session.execute(query).scalars())
     page, more = rows[:limit], len(rows) > limit
     return schemas.AuditPage(
-        items=[_event(row) for row in page],
+        items=[_event(session, row) for row in page],
         next_cursor=encode_cursor(str(page[-1].id)) if more and page else None,
     )
 
@@ -183,7 +134,7 @@ def list_events(
     tags=["people"],
 )
 def access_log(
-    access: AccessLogAllowed,
+    granted: AccessLog,
     session: SessionDep,
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> schemas.AccessLog:
@@ -203,6 +154,6 @@ def access_log(
             categories_granted=_split(row.categories_granted),
             recipient=_recipient(row.detail),
         )
-        for row in audit_service.iter_events_for(session, access.person.id, limit=limit)
+        for row in audit_service.iter_events_for(session, granted.the_person().id, limit=limit)
     ]
-    return schemas.AccessLog(subject_id=access.person.id, items=entries)
+    return schemas.AccessLog(subject_id=granted.the_person().id, items=entries)

@@ -6,64 +6,72 @@ consent it records, and rests on a legal obligation (art6-1-c).
 """
 
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Query, status
 
-from app.auth.caller import Caller
-from app.auth.deps import CallerDep
 from app.consent import schemas
 from app.consent import service as consent_service
-from app.decisions.guard import Declared, PurposeDep
-from app.decisions.subjects import PersonAccess, decide_for_person, person_guard
+from app.decisions.access import Access, From, access, spec
 from app.people import service as people_service
-from app.platform.categories import categories_of
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
-from app.platform.problems import NotFound, Unprocessable
-from app.policy.vocabulary import Action
+from app.policy.vocabulary import Action, RecordKind
 
 router = APIRouter(tags=["consent"])
 
-ConsentId = Annotated[UUID, Path(description="The consent's id.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Consents per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
 ]
 
-CONSENT_CATEGORIES = categories_of(schemas.ConsentRead)
-"""What recording, withdrawing or reading a consent touches: identity and services."""
-
-ReadConsents = Annotated[
-    PersonAccess, Depends(person_guard(Action.READ, schemas.ConsentRead, "consent"))
-]
-
-
-def _record_consent_on(
-    field: str,
-    person_id: UUID,
-    request: Request,
-    response: Response,
-    caller: Caller,
-    declared: Declared,
-    session: Session,
-) -> PersonAccess:
-    try:
-        return decide_for_person(
-            session,
-            request,
-            response,
-            caller,
-            declared,
-            person_id,
-            action=Action.RECORD_CONSENT,
-            categories=CONSENT_CATEGORIES,
-            resource="consent",
+RecordConsent = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_consent",
+                Action.RECORD_CONSENT,
+                schemas.ConsentRead,
+                "consent",
+                subject=From.BODY_PERSON,
+                body=schemas.ConsentCreate,
+                also="also_covers",
+                record=RecordKind.CONSENT,
+                idempotent=True,
+            )
         )
-    except NotFound:
-        # The person is named in the body, not the path: a bad reference is invalid input.
-        raise Unprocessable(field, "no person with this id") from None
+    ),
+]
+WithdrawConsent = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "withdraw_consent",
+                Action.RECORD_CONSENT,
+                schemas.ConsentRead,
+                "consent",
+                subject=From.CONSENT,
+                body=schemas.ConsentWithdraw,
+                record=RecordKind.CONSENT_WITHDRAWAL,
+            )
+        )
+    ),
+]
+ReadConsents = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "list_consents",
+                Action.READ,
+                schemas.ConsentRead,
+                "consent",
+                subject=From.PERSON,
+                record=RecordKind.CONSENT,
+            )
+        )
+    ),
+]
 
 
 @router.post(
@@ -81,38 +89,20 @@ def _record_consent_on(
     response_model_exclude_unset=True,
 )
 def create_consent(
-    body: schemas.ConsentCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.ConsentCreate, granted: RecordConsent, session: SessionDep
 ) -> schemas.ConsentRead:
-    access = _record_consent_on(
-        "subject_id", body.subject_id, request, response, caller, declared, session
-    )
-    # Each child the form covers is a subject of its own (restriction, retention, scope).
-    siblings = [
-        _record_consent_on("also_covers", child_id, request, response, caller, declared, session)
-        for child_id in dict.fromkeys(body.also_covers)
-    ]
-    if siblings:
-        # The headers name the subject's decision; the children's are in the trail.
-        request.state.decision_id = access.allowed.decision_id
-        response.headers["X-Decision-Id"] = str(access.allowed.decision_id)
     consent, others = consent_service.record(
         session,
         body,
-        access.person,
+        granted.the_person(),
         people_service.find(session, body.given_by_id),
-        [sibling.person for sibling in siblings],
+        list(granted.others),
     )
-    result = access.allowed.only(
+    result = granted.only(
         schemas.ConsentRead,
         consent_service.values(consent, covers_also=[other.id for other in others]),
     )
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result
 
 
@@ -121,7 +111,9 @@ def create_consent(
     summary="Withdraw a consent (it takes effect at once; the record is kept)",
     description="Decided as `record_consent` on the consent's subject. Every later "
     "decision goes without the consent; nothing done before is undone, and the consent "
-    "stays on record with `withdrawn_at` and the reason. Withdrawing it again is 409.",
+    "stays on record with `withdrawn_at` and the reason. Withdrawing must be as easy as "
+    "giving (Art 7(3)): it is never refused because of a restriction or an objection. "
+    "Withdrawing it again is 409.",
     response_model_exclude_unset=True,
     responses={
         404: {"description": "No consent with this id"},
@@ -129,47 +121,31 @@ def create_consent(
     },
 )
 def withdraw_consent(
-    consent_id: ConsentId,
-    body: schemas.ConsentWithdraw,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.ConsentWithdraw, granted: WithdrawConsent, session: SessionDep
 ) -> schemas.ConsentRead:
-    consent = consent_service.get(session, consent_id)
-    if consent is None:
-        raise NotFound("No consent with this id.")
-    access = decide_for_person(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        consent.subject_id,
-        action=Action.RECORD_CONSENT,
-        categories=CONSENT_CATEGORIES,
-        resource="consent",
-    )
+    consent = granted.consent
+    assert consent is not None
     consent_service.withdraw(session, consent, body.reason)
-    return access.allowed.only(schemas.ConsentRead, consent_service.values(consent))
+    return granted.only(schemas.ConsentRead, consent_service.values(consent))
 
 
 @router.get(
     "/people/{person_id}/consents",
     summary="List the consents about a person, active and withdrawn",
-    description="A read of the person's consent records. Under `early_help` it rests on "
-    "the consent itself, like any other early-help read.",
+    description="A read of the person's consent records. It rests on art6-1-c (Art 7(1): "
+    "the service must be able to show consent), so a role that may declare `early_help` "
+    "reads them under it even when no consent is active: that is how a worker knows "
+    "whether to ask.",
     response_model_exclude_unset=True,
     tags=["people"],
 )
 def list_consents(
-    access: ReadConsents, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    granted: ReadConsents, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> schemas.ConsentPage:
-    found = consent_service.page(session, access.person.id, limit=limit, cursor=cursor)
+    found = consent_service.page(session, granted.the_person().id, limit=limit, cursor=cursor)
     return schemas.ConsentPage(
         items=[
-            access.allowed.only(schemas.ConsentRead, consent_service.values(consent))
+            granted.only(schemas.ConsentRead, consent_service.values(consent))
             for consent in found.items
         ],
         next_cursor=found.next_cursor,

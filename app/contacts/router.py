@@ -3,17 +3,14 @@
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, status
 
-from app.auth.deps import CallerDep
 from app.contacts import schemas
 from app.contacts import service as contacts_service
-from app.decisions.guard import PurposeDep
-from app.decisions.subjects import PersonAccess, PersonId, decide_for_person, person_guard
+from app.decisions.access import Access, From, Shape, access, spec
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
-from app.policy.vocabulary import Action
+from app.policy.vocabulary import Action, RecordKind
 
 router = APIRouter(tags=["contacts"])
 
@@ -23,8 +20,43 @@ Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
 ]
 
+
+def _held(body: schemas.ContactCreate | None, _query: object) -> Shape:
+    """The categories the contact holds (`health` with a review's outcome); a
+    development review belongs to health visitors under `health_care`."""
+    if body is None:
+        return Shape()
+    review = body.kind is schemas.ContactKind.DEVELOPMENT_REVIEW
+    return Shape(
+        categories=contacts_service.held_categories(body),
+        record=RecordKind.DEVELOPMENT_REVIEW if review else None,
+    )
+
+
 ReadContacts = Annotated[
-    PersonAccess, Depends(person_guard(Action.READ, schemas.ContactRead, "contact"))
+    Access,
+    Depends(
+        access(
+            spec("list_contacts", Action.READ, schemas.ContactRead, "contact", subject=From.PERSON)
+        )
+    ),
+]
+WriteContact = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_contact",
+                Action.WRITE,
+                schemas.ContactCreate,
+                "contact",
+                subject=From.PERSON,
+                body=schemas.ContactCreate,
+                shape=_held,
+                idempotent=True,
+            )
+        )
+    ),
 ]
 
 
@@ -37,7 +69,7 @@ ReadContacts = Annotated[
     response_model_exclude_unset=True,
 )
 def list_contacts(
-    access: ReadContacts,
+    granted: ReadContacts,
     session: SessionDep,
     keys: KeysDep,
     limit: Limit = 50,
@@ -45,14 +77,14 @@ def list_contacts(
 ) -> schemas.ContactPage:
     found = contacts_service.page(
         session,
-        access.person,
+        granted.the_person(),
         keys,
-        allowed=access.allowed.categories,
+        allowed=granted.categories,
         limit=limit,
         cursor=cursor,
     )
     return schemas.ContactPage(
-        items=[access.allowed.only(schemas.ContactRead, item) for item in found.items],
+        items=[granted.only(schemas.ContactRead, item) for item in found.items],
         next_cursor=found.next_cursor,
     )
 
@@ -62,35 +94,18 @@ def list_contacts(
     status_code=status.HTTP_201_CREATED,
     summary="Record a visit, call, meeting, session or development review",
     description="The decision asks for the categories the contact holds: `services`, and "
-    "`health` when it records a review's `outcome`. `notes` and `outcome` are stored "
+    "`health` when it records a review's `outcome`. A `development_review` is recorded "
+    "by a health visitor under `health_care` only (any other role: 403 "
+    "`purpose_not_permitted`). `notes` and `outcome` are stored "
     "encrypted. A retry with the same `Idempotency-Key` returns the first contact "
     "(`Idempotent-Replayed: true`) without `notes` and `outcome`, which are never kept "
     "outside the encrypted record.",
     response_model_exclude_unset=True,
 )
 def create_contact(
-    person_id: PersonId,
-    body: schemas.ContactCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: KeysDep,
+    body: schemas.ContactCreate, granted: WriteContact, session: SessionDep, keys: KeysDep
 ) -> schemas.ContactRead:
-    access = decide_for_person(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        person_id,
-        action=Action.WRITE,
-        categories=contacts_service.held_categories(body),
-        resource="contact",
-    )
-    stored = contacts_service.create(session, access.person, body, keys, contact_id=uuid4())
-    replay = access.allowed.only(schemas.ContactRead, contacts_service.replayable(stored))
-    idempotency.remember(session, status.HTTP_201_CREATED, replay)
-    return access.allowed.only(schemas.ContactRead, stored)
+    stored = contacts_service.create(session, granted.the_person(), body, keys, contact_id=uuid4())
+    replay = granted.only(schemas.ContactRead, contacts_service.replayable(stored))
+    granted.remember(session, status.HTTP_201_CREATED, replay)
+    return granted.only(schemas.ContactRead, stored)

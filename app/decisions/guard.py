@@ -1,14 +1,16 @@
-"""The one place that decides: caller + declared purpose + record state -> decision.
+"""The low-level guard: one decision, asked of the engine, written to the trail.
 
-Routers and services never check roles or purposes. A guard dependency reads the
-caller and `X-Purpose`, calls the pure engine, writes the audit event into the
-request's transaction, sets the decision headers, and raises `Denied` or `Gone`.
+`decide` is the only caller of the engine outside the policy package, and the only
+writer of decision events: it builds the Ask from the caller and the declared purpose,
+takes the subject's facts as loaded by `app.decisions.facts`, records the event in the
+request's transaction, sets the decision headers and raises `Denied` or `Gone`. It knows
+no domain: which facts a decision needs, and where they come from, is the access layer's
+(`app.decisions.access`).
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,15 @@ from app.platform import categories as category_tags
 from app.platform.problems import BadRequest, Gone, Problem
 from app.policy import engine
 from app.policy.model import Ask, Decision, RecordState
-from app.policy.vocabulary import Action, Category, ConsentType, Purpose, Reason
+from app.policy.vocabulary import (
+    Action,
+    Category,
+    ConsentType,
+    Purpose,
+    Reason,
+    RecordKind,
+    SubjectKind,
+)
 
 LONDON = ZoneInfo("Europe/London")
 M = TypeVar("M", bound=BaseModel)
@@ -112,90 +122,129 @@ class Allowed:
         return category_tags.only(model, values, self.decision.allowed_categories)
 
 
+NOBODY: Final = RecordState(kind=SubjectKind.FAMILY)
+"""The engine's record for a decision about no one subject (a list, a queue, a report)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Subject:
+    """Whom a decision is about, with the facts loaded for it; `id` None: no one subject."""
+
     id: UUID | None
-    state: RecordState
+    state: RecordState = NOBODY
     related_ids: tuple[UUID, ...] = ()
+    sealed_justification: str | None = None
+    """The justification as the trail keeps it: encrypted under the subject's household
+    key, so that erasure or destruction leaves it unreadable."""
 
 
-def check(
-    session: Session,
-    request: Request,
-    response: Response,
-    caller: Caller,
-    declared: Declared,
-    *,
-    action: Action,
-    categories: Iterable[Category],
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The request a decision is made for."""
+
+    session: Session
+    request: Request
+    response: Response
+    caller: Caller
+    declared: Declared
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What is asked, besides who asks and about whom."""
+
+    action: Action
+    categories: frozenset[Category]
+    resource: str
+    record: RecordKind | None = None
+    served: frozenset[Purpose] | None = None
+    recipient: str | None = None
+    recipient_consent_type: ConsentType | None = None
+    target_nursery_id: UUID | None = None
+    detail: dict[str, Any] | None = field(default=None)
+
+
+def decide(
+    ctx: Context,
+    question: Question,
     subject: Subject,
-    resource: str,
-    recipient: str | None = None,
-    recipient_consent_type: ConsentType | None = None,
-    detail: dict[str, Any] | None = None,
-    purposes: frozenset[Purpose] | None = None,
+    *,
     raise_on_denial: bool = True,
+    headers: bool = True,
 ) -> Allowed:
     """Decide, audit, set headers; return the allowance or raise.
 
-    `purposes` narrows an endpoint to the purposes it serves (API.md: the officer's
-    endpoints run under `subject_rights` or `legal_claims`); any other is denied.
-    `raise_on_denial=False` is the dry run's: a denial (`gone` included) is audited
-    and returned like an allowance, so read `.decision.allowed`.
+    `raise_on_denial=False` is the dry run's and the household read's: a denial (`gone`
+    included) is audited and returned like an allowance, so read `.decision.allowed`.
+    `headers=False` leaves the response's headers to the caller (a household read
+    answers for several decisions).
     """
-    asked = frozenset(categories)
+    caller, declared = ctx.caller, ctx.declared
     ask = Ask(
         role=caller.role,
         org=caller.org,
         purpose=declared.purpose,
-        action=action,
-        categories=asked,
+        action=question.action,
+        categories=question.categories,
         on=today(),
         justification=declared.justification,
         nursery_id=caller.nursery_id,
-        recipient=recipient,
-        recipient_consent_type=recipient_consent_type,
+        recipient=question.recipient,
+        recipient_consent_type=question.recipient_consent_type,
+        record=question.record,
+        served=question.served,
+        target_nursery_id=question.target_nursery_id,
     )
-    if purposes is not None and declared.purpose not in purposes:
-        decision = Decision(
-            allowed=False, reason=Reason.PURPOSE_NOT_PERMITTED, withheld_categories=asked
-        )
-    else:
-        decision = engine.decide(ask, subject.state)
+    decision = engine.decide(ask, subject.state)
     decision_id = audit_service.record(
-        session,
+        ctx.session,
         audit_service.EventDraft(
             actor_sub=caller.sub,
             actor_role=caller.role.value,
             actor_org=caller.org,
             actor_nursery_id=caller.nursery_id,
             purpose=declared.purpose.value,
-            action=action.value,
-            resource=resource,
+            action=question.action.value,
+            resource=question.resource,
             subject_id=subject.id,
-            subject_kind=subject.state.kind.value,
+            subject_kind=subject.state.kind.value if subject.id is not None else None,
             related_ids=subject.related_ids if decision.allowed else (),
-            categories_asked=(c.value for c in asked),
+            categories_asked=(c.value for c in question.categories),
             categories_granted=(c.value for c in decision.allowed_categories),
             allowed=decision.allowed,
             reason=decision.reason.value,
             bases=(b.value for b in decision.basis_codes),
-            justification=declared.justification,
+            justification=subject.sealed_justification,
             review_required=decision.review_required,
-            request_id=request.headers.get("x-request-id") or uuid4().hex,
-            detail=detail,
+            request_id=request_id(ctx.request),
+            detail=question.detail,
         ),
     )
-    request.state.decision_id = decision_id
-    response.headers["X-Decision-Id"] = str(decision_id)
+    if headers:
+        ctx.request.state.decision_id = decision_id
+        ctx.response.headers["X-Decision-Id"] = str(decision_id)
+    allowed = Allowed(decision=decision, decision_id=decision_id)
     if not decision.allowed:
         if not raise_on_denial:
-            return Allowed(decision=decision, decision_id=decision_id)
-        if decision.reason is Reason.GONE:
-            raise Gone()
-        raise Denied(decision, decision_id)
+            return allowed
+        raise_denial(allowed)
+    if headers:
+        set_allowed_headers(ctx.response, decision)
+    return allowed
+
+
+def request_id(request: Request) -> str:
+    return request.headers.get("x-request-id") or uuid4().hex
+
+
+def raise_denial(allowed: Allowed) -> None:
+    if allowed.decision.reason is Reason.GONE:
+        raise Gone()
+    raise Denied(allowed.decision, allowed.decision_id)
+
+
+def set_allowed_headers(response: Response, decision: Decision) -> None:
     response.headers["X-Lawful-Basis"] = ",".join(b.value for b in decision.basis_codes)
     withheld = decision.withheld_categories
     if withheld:
         response.headers["X-Withheld-Categories"] = ",".join(sorted(c.value for c in withheld))
-    return Allowed(decision=decision, decision_id=decision_id)

@@ -1,18 +1,16 @@
 """/v1/policy: the rules in force, served from the same tables that decide; and
 /v1/decisions: the same engine answering a dry run."""
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request
 
 from app.auth.deps import CallerDep
 from app.decisions import schemas
-from app.decisions.guard import PurposeDep, check
-from app.decisions.subjects import person_subject
-from app.platform.db import SessionDep
+from app.decisions.access import DECLARED, Access, From, Shape, access, spec
 from app.platform.problems import Unprocessable
-from app.policy import rules
+from app.policy import engine, rules
 from app.policy.model import Decision
 from app.policy.vocabulary import Action, Category, ConsentType
 from app.reference import catalogue
@@ -25,8 +23,39 @@ router = APIRouter()
     summary="The rules in force: roles, purposes, categories, bases, the decision order",
     tags=["policy"],
 )
-def read_policy(_: CallerDep) -> dict[str, Any]:
-    return rules.policy_document()
+def read_policy(_: CallerDep, request: Request) -> dict[str, Any]:
+    document: dict[str, Any] = dict(rules.policy_document())
+    document["operations"] = operations(request.app.openapi())
+    return document
+
+
+def operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per operation, what it does and the purposes it serves, from the rule tables."""
+    found = []
+    for path, item in openapi["paths"].items():
+        for method, operation in item.items():
+            declared = DECLARED.get(operation.get("operationId", ""))
+            if declared is None:
+                continue
+            served = engine.served_purposes(
+                declared.action,
+                declared.categories,
+                record=declared.record,
+                served=declared.served,
+            )
+            found.append(
+                {
+                    "operation": declared.operation,
+                    "method": method.upper(),
+                    "path": path,
+                    "action": declared.action.value,
+                    "categories": sorted(c.value for c in declared.categories),
+                    "subject": declared.subject.value,
+                    "record": declared.record.value if declared.record else None,
+                    "purposes": sorted(p.value for p in served),
+                }
+            )
+    return found
 
 
 def _recipient(body: schemas.DecisionAsk) -> tuple[str | None, ConsentType | None]:
@@ -68,6 +97,43 @@ def _read(decision: Decision, decision_id: UUID) -> schemas.DecisionRead:
     )
 
 
+def _asked(body: schemas.DecisionAsk | None, _query: object) -> Shape:
+    """A dry run asks what its body names: the action, the categories, the recipient."""
+    if body is None:
+        return Shape()
+    recipient, consent_type = _recipient(body)
+    detail: dict[str, Any] = {"dry_run": True}
+    if recipient is not None:
+        detail["recipient"] = recipient
+    return Shape(
+        action=Action(body.action.value),
+        categories=frozenset(body.categories),
+        recipient=recipient,
+        recipient_consent_type=consent_type,
+        detail=detail,
+    )
+
+
+DryRun = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "dry_run",
+                Action.READ,
+                frozenset(),
+                "dry_run",
+                subject=From.BODY_PERSON,
+                body=schemas.DecisionAsk,
+                shape=_asked,
+                dry_run=True,
+                invalid_reference=False,
+            )
+        )
+    ),
+]
+
+
 @router.post(
     "/decisions",
     summary="Dry run: the decision a read or share would get, touching no data",
@@ -79,33 +145,5 @@ def _read(decision: Decision, decision_id: UUID) -> schemas.DecisionRead:
     tags=["decisions"],
     responses={404: {"description": "No person with this id"}},
 )
-def dry_run(
-    body: schemas.DecisionAsk,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-) -> schemas.DecisionRead:
-    recipient, consent_type = _recipient(body)
-    action = Action(body.action.value)
-    _, subject = person_subject(session, caller, declared, body.subject_id, action=action)
-    detail: dict[str, Any] = {"dry_run": True}
-    if recipient is not None:
-        detail["recipient"] = recipient
-    answered = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=action,
-        categories=body.categories,
-        subject=subject,
-        resource="dry_run",
-        recipient=recipient,
-        recipient_consent_type=consent_type,
-        detail=detail,
-        raise_on_denial=False,
-    )
-    return _read(answered.decision, answered.decision_id)
+def dry_run(body: schemas.DecisionAsk, granted: DryRun) -> schemas.DecisionRead:
+    return _read(granted.allowed.decision, granted.decision_id)

@@ -34,6 +34,8 @@ from app.platform.crypto import FieldCipher, KeyRing, field_aad, get_key_ring, n
 from app.platform.identifiers import LONDON, EthnicCategory, nhs_check_digit, upn_check_letter
 from app.reference import catalogue
 from app.retention import rules as retention_rules
+from app.safeguarding import service as safeguarding_service
+from app.safeguarding.schemas import SafeguardingKind
 
 T = TypeVar("T")
 
@@ -657,15 +659,17 @@ class _Families:
             {
                 "id": record_id,
                 "person_id": person_id,
-                "kind": "child_protection_plan",
-                "summary": cipher.encrypt(
-                    rng.choice(_PLAN_SUMMARIES),
-                    aad=field_aad("safeguarding_record", "summary", record_id),
+                # Exactly as safeguarding_service.create: kind and dates sealed too.
+                **safeguarding_service.sealed(
+                    cipher,
+                    record_id,
+                    kind=SafeguardingKind.CHILD_PROTECTION_PLAN,
+                    summary=rng.choice(_PLAN_SUMMARIES),
+                    start_date=start,
+                    # No end date: the plan is active (API.md).
+                    end_date=None,
+                    source=None,
                 ),
-                # No end date: the plan is active (API.md).
-                "source": None,
-                "start_date": start,
-                "end_date": None,
                 "created_at": self.moment(start),
             }
         )

@@ -1,22 +1,21 @@
 """/v1/invitations: children due a Healthy Child Programme review, for a mail merge."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.orm import Session
 
-from app.auth.deps import CallerDep
 from app.centres import catalogue as centres_catalogue
 from app.contacts.schemas import DevelopmentReview
-from app.decisions.guard import PurposeDep, Subject, check, today
+from app.decisions.access import Access, Listed, Shape, access, spec
+from app.decisions.guard import today
 from app.invitations import schemas, windows
 from app.invitations import service as invitations_service
 from app.people.schemas import Address
-from app.platform.categories import categories_of
-from app.platform.db import SessionDep
 from app.platform.problems import Unprocessable
-from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Purpose, SubjectKind
+from app.policy.vocabulary import Action
 from app.reports import tabular
 
 router = APIRouter(tags=["invitations"])
@@ -55,6 +54,70 @@ _CSV_DESCRIPTION = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class InvitationAsk:
+    review: DevelopmentReview
+    centre: str
+    on: date
+    limit: int
+    cursor: str | None
+
+
+def _ask(
+    review: Annotated[DevelopmentReview, Query(description="The review the children are due.")],
+    centre: Annotated[
+        str, Query(max_length=40, description="A centre's `code` (GET /v1/centres).")
+    ],
+    on: Annotated[
+        date | None, Query(description="The day the children are due; default today (London).")
+    ] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> InvitationAsk:
+    if centre not in centres_catalogue.codes():
+        raise Unprocessable("centre", "no children's centre with this code")
+    return InvitationAsk(review=review, centre=centre, on=on or today(), limit=limit, cursor=cursor)
+
+
+def _list(session: Session, ask: InvitationAsk) -> Listed:
+    found = invitations_service.due(
+        session,
+        review=ask.review,
+        centre=ask.centre,
+        on=ask.on,
+        today=today(),
+        limit=ask.limit,
+        cursor=ask.cursor,
+    )
+    return Listed(result=found, subjects=tuple(found.person_ids))
+
+
+def _detail(_body: None, ask: InvitationAsk | None) -> Shape:
+    if ask is None:
+        return Shape()
+    return Shape(
+        detail={"review": ask.review.value, "centre": ask.centre, "on": ask.on.isoformat()}
+    )
+
+
+Invitations = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "list_invitations",
+                Action.LIST,
+                schemas.Invitation,
+                "invitation",
+                query=_ask,
+                listing=_list,
+                shape=_detail,
+            )
+        )
+    ),
+]
+
+
 @router.get(
     "/invitations",
     summary="Children due a development review on a day, in a children's centre's area",
@@ -76,43 +139,13 @@ _CSV_DESCRIPTION = (
     },
 )
 def list_invitations(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    review: Annotated[DevelopmentReview, Query(description="The review the children are due.")],
-    centre: Annotated[
-        str, Query(max_length=40, description="A centre's `code` (GET /v1/centres).")
-    ],
-    on: Annotated[
-        date | None, Query(description="The day the children are due; default today (London).")
-    ] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
-    accept: Accept = None,
+    granted: Invitations, response: Response, accept: Accept = None
 ) -> schemas.InvitationList | Response:
-    if centre not in centres_catalogue.codes():
-        raise Unprocessable("centre", "no children's centre with this code")
-    day = on or today()
-    found = invitations_service.due(
-        session, review=review, centre=centre, on=day, today=today(), limit=limit, cursor=cursor
-    )
-    allowed = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.LIST,
-        categories=categories_of(schemas.Invitation),
-        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY), found.person_ids),
-        resource="invitation",
-        purposes=frozenset({Purpose.SERVICE_INVITATION}),
-        detail={"review": review.value, "centre": centre, "on": day.isoformat()},
-    )
+    ask: InvitationAsk = granted.query
+    found = granted.listed
+    review, centre, day = ask.review, ask.centre, ask.on
     items = [
-        allowed.only(schemas.Invitation, _invitation_values(review, item)) for item in found.due
+        granted.only(schemas.Invitation, _invitation_values(review, item)) for item in found.due
     ]
     left_out = schemas.LeftOut(**{reason.value: n for reason, n in found.left_out.items()})
     if tabular.negotiate(accept, (tabular.JSON, tabular.CSV)) == tabular.CSV:

@@ -1,27 +1,74 @@
 """/v1/needs-assessment: households not yet in touch with any service, for outreach."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
-from app.auth.deps import CallerDep
 from app.centres import catalogue as centres_catalogue
-from app.decisions.guard import PurposeDep, Subject, check, today
+from app.decisions.access import Access, Listed, Shape, access, spec
+from app.decisions.guard import today
 from app.needs import schemas
 from app.needs import service as needs_service
 from app.people.models import Person
 from app.people.schemas import Address
-from app.platform.categories import categories_of
-from app.platform.db import SessionDep
 from app.platform.problems import Unprocessable
-from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Purpose, SubjectKind
+from app.policy.vocabulary import Action
 
 router = APIRouter(tags=["needs assessment"])
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Households per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsAsk:
+    centre: str
+    limit: int
+    cursor: str | None
+
+
+def _ask(
+    centre: Annotated[
+        str, Query(max_length=40, description="A centre's `code` (GET /v1/centres).")
+    ],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> NeedsAsk:
+    if centre not in centres_catalogue.codes():
+        raise Unprocessable("centre", "no children's centre with this code")
+    return NeedsAsk(centre=centre, limit=limit, cursor=cursor)
+
+
+def _list(session: Session, ask: NeedsAsk) -> Listed:
+    found = needs_service.not_in_touch(
+        session, centre=ask.centre, today=today(), limit=ask.limit, cursor=ask.cursor
+    )
+    return Listed(result=found, subjects=tuple(found.person_ids))
+
+
+def _centre(_body: None, ask: NeedsAsk | None) -> Shape:
+    return Shape(detail={"centre": ask.centre} if ask is not None else None)
+
+
+NeedsList = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "needs_assessment",
+                Action.LIST,
+                schemas.OutreachFamily,
+                "needs_assessment",
+                query=_ask,
+                listing=_list,
+                shape=_centre,
+            )
+        )
+    ),
 ]
 
 
@@ -38,40 +85,13 @@ Cursor = Annotated[
     "household with no child left is not listed.",
     response_model_exclude_unset=True,
 )
-def needs_assessment(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    centre: Annotated[
-        str, Query(max_length=40, description="A centre's `code` (GET /v1/centres).")
-    ],
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> schemas.NeedsAssessmentList:
-    if centre not in centres_catalogue.codes():
-        raise Unprocessable("centre", "no children's centre with this code")
-    found = needs_service.not_in_touch(
-        session, centre=centre, today=today(), limit=limit, cursor=cursor
-    )
-    allowed = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.LIST,
-        categories=categories_of(schemas.OutreachFamily),
-        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY), found.person_ids),
-        resource="needs_assessment",
-        purposes=frozenset({Purpose.NEEDS_ASSESSMENT}),
-        detail={"centre": centre},
-    )
+def needs_assessment(granted: NeedsList) -> schemas.NeedsAssessmentList:
+    ask: NeedsAsk = granted.query
+    found = granted.listed
     return schemas.NeedsAssessmentList(
-        centre=centre,
+        centre=ask.centre,
         items=[
-            allowed.only(schemas.OutreachFamily, _household_values(household))
+            granted.only(schemas.OutreachFamily, _household_values(household))
             for household in found.households
         ],
         left_out=schemas.NeedsLeftOut(**found.left_out),

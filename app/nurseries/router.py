@@ -1,24 +1,38 @@
 """/v1/nurseries: the maintained nurseries, and enrolling a child at one."""
 
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import uuid4
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, status
 
 from app.auth.deps import CallerDep
-from app.decisions.guard import PurposeDep
-from app.decisions.subjects import decide_for_person
+from app.decisions.access import Access, From, access, spec
 from app.nurseries import schemas
 from app.nurseries import service as nurseries_service
-from app.platform.categories import categories_of
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
-from app.platform.problems import NotFound, Unprocessable
-from app.policy.vocabulary import Action
+from app.policy.vocabulary import Action, RecordKind
 
 router = APIRouter(tags=["nurseries"])
 
-NurseryId = Annotated[UUID, Path(description="The nursery's id (GET /v1/nurseries).")]
+Enrol = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_enrolment",
+                Action.WRITE,
+                schemas.EnrolmentCreate,
+                "enrolment",
+                subject=From.BODY_PERSON,
+                field="child_id",
+                body=schemas.EnrolmentCreate,
+                record=RecordKind.ENROLMENT,
+                nursery=True,
+                idempotent=True,
+            )
+        )
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Nurseries per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
@@ -47,40 +61,22 @@ def list_nurseries(
     "/nurseries/{nursery_id}/enrolments",
     status_code=status.HTTP_201_CREATED,
     summary="Enrol a child at a nursery (what nursery_care scope follows)",
-    description="A write about the child, decided on the child's record. An unknown "
-    "nursery is 404; a `child_id` that names no person, or a person who is not a child, "
-    "is 422.",
+    description="A write about the child, decided on the child's record: by a "
+    "`nursery_practitioner` of that nursery only, under `nursery_care` (DOMAIN.md 'Who may "
+    "record what'; the one write object scope does not stop, since it is how a child comes "
+    "into scope); any other caller is 403. An unknown nursery is 404; a `child_id` that "
+    "names no person, or a person who is not a child, is 422.",
     response_model_exclude_unset=True,
     responses={404: {"description": "No maintained nursery with this id"}},
 )
 def create_enrolment(
-    nursery_id: NurseryId,
-    body: schemas.EnrolmentCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.EnrolmentCreate, granted: Enrol, session: SessionDep
 ) -> schemas.EnrolmentRead:
-    if nurseries_service.get(session, nursery_id) is None:
-        raise NotFound("No maintained nursery with this id.")
-    try:
-        access = decide_for_person(
-            session,
-            request,
-            response,
-            caller,
-            declared,
-            body.child_id,
-            action=Action.WRITE,
-            categories=categories_of(schemas.EnrolmentCreate),
-            resource="enrolment",
-        )
-    except NotFound:
-        # The child is named in the body, not the path: a bad reference is invalid input.
-        raise Unprocessable("child_id", "no person with this id") from None
-    stored = nurseries_service.enrol(session, access.person, nursery_id, body, enrolment_id=uuid4())
-    result = access.allowed.only(schemas.EnrolmentRead, stored)
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    nursery_id = granted.nursery_id
+    assert nursery_id is not None
+    stored = nurseries_service.enrol(
+        session, granted.the_person(), nursery_id, body, enrolment_id=uuid4()
+    )
+    result = granted.only(schemas.EnrolmentRead, stored)
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result

@@ -1,31 +1,21 @@
 """/v1/families and /v1/people: the shared record, behind the lawful-basis check."""
 
-from typing import Annotated, Any
-from uuid import UUID, uuid4
+from typing import Annotated, Any, Final
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 
-from app.auth.deps import CallerDep
-from app.decisions.guard import PurposeDep, Subject, check, today
-from app.decisions.subjects import (
-    FamilyAccess,
-    PersonAccess,
-    PersonId,
-    family_guard,
-    person_guard,
-    person_subject,
-)
+from app.decisions.access import Access, From, access, spec
+from app.decisions.guard import Context, today
 from app.people import schemas
 from app.people import service as people_service
 from app.people.models import Family
+from app.people.service import PersonView
 from app.platform.categories import categories_of, only
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
 from app.platform.problems import PreconditionRequired
-from app.policy import engine
-from app.policy.model import Ask, RecordState
-from app.policy.vocabulary import Action, SubjectKind
+from app.policy.vocabulary import Action, Category, RecordKind
 from app.rights import service as rights_service
 
 router = APIRouter(tags=["people"])
@@ -48,30 +38,175 @@ IfMatch = Annotated[
     ),
 ]
 
-ReadPerson = Annotated[
-    PersonAccess,
-    Depends(person_guard(Action.READ, schemas.PersonRead, "person", completes_read=True)),
+HOUSEHOLD_READ: Final = categories_of(schemas.FamilyRead) | categories_of(schemas.PersonRead)
+
+
+def _rectified(ctx: Context, view: PersonView | None, body: Any) -> dict[str, Any] | None:
+    """Art 16: the audit event names each changed field with a keyed hash of its old
+    value, and the rectification case the change answers."""
+    if view is None:
+        return None
+    detail: dict[str, Any] = {
+        "rectified": people_service.rectified_hashes(ctx.session, view, body, get_key_ring())
+    }
+    case_id = ctx.request.headers.get("x-subject-request-id")
+    if case_id:
+        detail["subject_request_id"] = case_id
+    return detail
+
+
+CreateFamily = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_family",
+                Action.WRITE,
+                schemas.FamilyCreate,
+                "family",
+                subject=From.NEW,
+                body=schemas.FamilyCreate,
+                idempotent=True,
+            )
+        )
+    ),
 ]
 ReadFamily = Annotated[
-    FamilyAccess, Depends(family_guard(Action.READ, schemas.FamilyRead, "family"))
+    Access,
+    Depends(
+        access(
+            spec(
+                "read_family",
+                Action.READ,
+                HOUSEHOLD_READ,
+                "family",
+                subject=From.HOUSEHOLD,
+                record=RecordKind.HOUSEHOLD,
+            )
+        )
+    ),
+]
+CreatePerson = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_person",
+                Action.WRITE,
+                schemas.PersonCreate,
+                "person",
+                subject=From.NEW,
+                body=schemas.PersonCreate,
+                idempotent=True,
+            )
+        )
+    ),
+]
+ReadPerson = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "read_person",
+                Action.READ,
+                schemas.PersonRead,
+                "person",
+                subject=From.PERSON,
+                completes=True,
+            )
+        )
+    ),
+]
+PatchPerson = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "patch_person",
+                Action.WRITE,
+                schemas.PersonPatch,
+                "person",
+                subject=From.PERSON,
+                body=schemas.PersonPatch,
+                detail=_rectified,
+            )
+        )
+    ),
 ]
 ReadSpecial = Annotated[
-    PersonAccess,
-    Depends(person_guard(Action.READ, schemas.SpecialCategory, "special_category")),
+    Access,
+    Depends(
+        access(
+            spec(
+                "read_special_category",
+                Action.READ,
+                schemas.SpecialCategory,
+                "special_category",
+                subject=From.PERSON,
+            )
+        )
+    ),
 ]
 WriteSpecial = Annotated[
-    PersonAccess,
-    Depends(person_guard(Action.WRITE, schemas.SpecialCategory, "special_category")),
+    Access,
+    Depends(
+        access(
+            spec(
+                "write_special_category",
+                Action.WRITE,
+                schemas.SpecialCategory,
+                "special_category",
+                subject=From.PERSON,
+                body=schemas.SpecialCategory,
+            )
+        )
+    ),
 ]
 ReadCircumstances = Annotated[
-    PersonAccess, Depends(person_guard(Action.READ, schemas.Circumstances, "circumstances"))
+    Access,
+    Depends(
+        access(
+            spec(
+                "read_circumstances",
+                Action.READ,
+                schemas.Circumstances,
+                "circumstances",
+                subject=From.PERSON,
+            )
+        )
+    ),
 ]
 WriteCircumstances = Annotated[
-    PersonAccess, Depends(person_guard(Action.WRITE, schemas.Circumstances, "circumstances"))
+    Access,
+    Depends(
+        access(
+            spec(
+                "write_circumstances",
+                Action.WRITE,
+                schemas.Circumstances,
+                "circumstances",
+                subject=From.PERSON,
+                body=schemas.Circumstances,
+            )
+        )
+    ),
 ]
 WriteSupport = Annotated[
-    PersonAccess,
-    Depends(person_guard(Action.WRITE, schemas.FamilyWorkerSupportCreate, "family_worker_support")),
+    Access,
+    Depends(
+        access(
+            spec(
+                "record_family_worker_support",
+                Action.WRITE,
+                schemas.FamilyWorkerSupportCreate,
+                "family_worker_support",
+                subject=From.PERSON,
+                body=schemas.FamilyWorkerSupportCreate,
+                record=RecordKind.FAMILY_WORKER_SUPPORT,
+                idempotent=True,
+            )
+        )
+    ),
 ]
 
 
@@ -82,90 +217,48 @@ WriteSupport = Annotated[
     response_model_exclude_unset=True,
 )
 def create_family(
-    body: schemas.FamilyCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: KeysDep,
+    body: schemas.FamilyCreate, granted: CreateFamily, response: Response, session: SessionDep
 ) -> schemas.FamilyRead:
-    new_id = uuid4()
-    allowed = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.WRITE,
-        categories=categories_of(schemas.FamilyCreate),
-        subject=Subject(new_id, RecordState(kind=SubjectKind.FAMILY)),
-        resource="family",
+    assert granted.subject_id is not None
+    family = people_service.create_family(
+        session, body, get_key_ring(), family_id=granted.subject_id, wrapped_key=granted.family_key
     )
-    family = people_service.create_family(session, body, keys, family_id=new_id)
-    result = allowed.only(schemas.FamilyRead, _family_values(family, members=[]))
+    result = granted.only(schemas.FamilyRead, _family_values(family, members=[]))
     response.headers["ETag"] = people_service.etag(family.version)
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result
 
 
 @router.get(
     "/families/{family_id}",
     summary="Read a household and its members",
+    description="A read of each member, each decided exactly as a read of that person "
+    "(their consents, the household's child protection plans, restriction, objection, "
+    "retention) and audited in that member's access log. The members allowed are "
+    "returned, each with only its allowed categories; the household's address, telephone "
+    "and email where at least one member's decision allows `contact`. Denied (403) only "
+    "when every member is. `X-Decision-Id` names the first returned member's decision.",
     response_model_exclude_unset=True,
 )
-def read_family(
-    access: ReadFamily,
-    request: Request,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-) -> schemas.FamilyRead:
-    family = access.family
+def read_family(granted: ReadFamily) -> schemas.FamilyRead:
+    family = granted.family
+    assert family is not None
     members: list[schemas.PersonRead] = []
-    withheld = 0
-    if "household" in access.allowed.categories:
-        # Each member is its own subject: its own restriction, objection, retention.
-        for view in people_service.members(session, family.id):
-            member_access = _member_decision(view, access, caller, declared)
-            if member_access is None:
-                withheld += 1
-            else:
-                members.append(member_access)
+    left_out = 0
+    reached: set[Category] = set()
+    for member in granted.members:
+        allowed = member.allowed.categories
+        if not member.allowed.decision.allowed or Category.HOUSEHOLD not in allowed:
+            left_out += member.allowed.decision.allowed is False
+            reached |= allowed
+            continue
+        reached |= allowed
+        members.append(only(schemas.PersonRead, member.person.values(), allowed))
+    if not granted.members:
+        reached |= granted.categories
     values = _family_values(family, members=members)
-    values["members_withheld"] = withheld
-    return access.allowed.only(schemas.FamilyRead, values)
-
-
-def _member_decision(
-    view: people_service.PersonView,
-    access: FamilyAccess,
-    caller: CallerDep,
-    declared: PurposeDep,
-) -> schemas.PersonRead | None:
-    state = RecordState(
-        kind=view.kind,
-        destruction_date=view.destruction_date,
-        restricted=bool(view.row.restricted),
-        objection_upheld=bool(view.row.objection_upheld),
-    )
-    decision = engine.decide(
-        Ask(
-            role=caller.role,
-            org=caller.org,
-            purpose=declared.purpose,
-            action=Action.READ,
-            categories=categories_of(schemas.PersonRead),
-            on=today(),
-            justification=declared.justification,
-            nursery_id=caller.nursery_id,
-        ),
-        state,
-    )
-    if not decision.allowed:
-        return None
-    return only(schemas.PersonRead, view.values(), decision.allowed_categories)
+    values["members_withheld"] = left_out
+    return only(schemas.FamilyRead, values, frozenset(reached))
 
 
 def _family_values(family: Family, *, members: list[schemas.PersonRead]) -> dict[str, object]:
@@ -189,32 +282,15 @@ def _family_values(family: Family, *, members: list[schemas.PersonRead]) -> dict
     response_model_exclude_unset=True,
 )
 def create_person(
-    body: schemas.PersonCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.PersonCreate, granted: CreatePerson, response: Response, session: SessionDep
 ) -> schemas.PersonRead:
-    new_id = uuid4()
-    allowed = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.WRITE,
-        categories=categories_of(schemas.PersonCreate),
-        subject=Subject(new_id, RecordState(kind=SubjectKind(body.kind.value))),
-        resource="person",
-    )
-    people_service.create_person(session, body, today(), person_id=new_id)
-    view = people_service.find(session, new_id)
+    assert granted.subject_id is not None
+    people_service.create_person(session, body, today(), person_id=granted.subject_id)
+    view = people_service.find(session, granted.subject_id)
     assert view is not None
     response.headers["ETag"] = view.etag
-    result = allowed.only(schemas.PersonRead, view.values())
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    result = granted.only(schemas.PersonRead, view.values())
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result
 
 
@@ -223,18 +299,20 @@ def create_person(
     summary="Read a person (only the categories the decision allows)",
     response_model_exclude_unset=True,
 )
-async def read_person(access: ReadPerson, response: Response) -> schemas.PersonRead:
+async def read_person(granted: ReadPerson, response: Response) -> schemas.PersonRead:
     # async: no I/O here (the guard read the row), so no second thread-pool hop.
-    response.headers["ETag"] = access.person.etag
-    return access.allowed.only(schemas.PersonRead, access.person.values())
+    person = granted.the_person()
+    response.headers["ETag"] = person.etag
+    return granted.only(schemas.PersonRead, person.values())
 
 
 @router.patch(
     "/people/{person_id}",
     summary="Rectify identity or contact fields (If-Match required)",
     description="The audit event's `detail` records `rectified`: each changed field with "
-    "the sha256 of its old value (never the value), and, with `X-Subject-Request-Id`, the "
-    "rectification case it answers.",
+    "a keyed hash of its old value (never the value), and, with `X-Subject-Request-Id`, "
+    "the rectification case it answers. A child's date of birth may not be set to one "
+    "that makes the child 5 or older today (422).",
     response_model_exclude_unset=True,
     responses={
         412: {"description": "If-Match does not match the current ETag"},
@@ -242,50 +320,29 @@ async def read_person(access: ReadPerson, response: Response) -> schemas.PersonR
     },
 )
 def patch_person(
-    person_id: PersonId,
     body: schemas.PersonPatch,
-    request: Request,
+    granted: PatchPerson,
     response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
     session: SessionDep,
-    keys: KeysDep,
     if_match: IfMatch = None,
     subject_request_id: SubjectRequestId = None,
 ) -> schemas.PersonRead:
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag from your last read.")
-    current, subject = person_subject(session, caller, declared, person_id, action=Action.WRITE)
+    current = granted.the_person()
     case = None
-    detail: dict[str, Any] | None = None
-    if current is not None:
-        if subject_request_id is not None:
-            case = rights_service.rectification_case(session, subject_request_id, person_id)
-        detail = {"rectified": people_service.rectified_hashes(session, current, body, keys)}
-        if case is not None:
-            detail["subject_request_id"] = str(case.id)
-    allowed = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.WRITE,
-        categories=categories_of(schemas.PersonPatch),
-        subject=subject,
-        resource="person",
-        detail=detail,
-    )
-    assert current is not None, "a gone record is never allowed"
+    if subject_request_id is not None:
+        case = rights_service.rectification_case(session, subject_request_id, current.id)
+    rectified = people_service.changed_fields(current, body)
     people_service.patch_person(session, current, body, if_match, today())
-    if case is not None and detail is not None:
+    if case is not None:
         rights_service.record_rectification(
-            session, case, list(detail["rectified"]), allowed.decision_id, caller.sub
+            session, case, rectified, granted.decision_id, granted.caller.sub
         )
-    view = people_service.find(session, person_id)
+    view = people_service.find(session, current.id)
     assert view is not None
     response.headers["ETag"] = view.etag
-    return allowed.only(schemas.PersonRead, view.values())
+    return granted.only(schemas.PersonRead, view.values())
 
 
 @router.get(
@@ -294,11 +351,11 @@ def patch_person(
     response_model_exclude_unset=True,
 )
 def read_special_category(
-    access: ReadSpecial, response: Response, session: SessionDep, keys: KeysDep
+    granted: ReadSpecial, response: Response, session: SessionDep, keys: KeysDep
 ) -> schemas.SpecialCategory:
-    values, version = people_service.read_special(session, access.person, keys)
+    values, version = people_service.read_special(session, granted.the_person(), keys)
     response.headers["ETag"] = people_service.etag(version)
-    return access.allowed.only(schemas.SpecialCategory, values)
+    return granted.only(schemas.SpecialCategory, values)
 
 
 @router.put(
@@ -309,13 +366,13 @@ def read_special_category(
 )
 def write_special_category(
     body: schemas.SpecialCategory,
-    access: WriteSpecial,
+    granted: WriteSpecial,
     response: Response,
     session: SessionDep,
     keys: KeysDep,
     if_match: IfMatch = None,
 ) -> schemas.SpecialCategory:
-    version = people_service.write_special(session, access.person, body, keys, if_match)
+    version = people_service.write_special(session, granted.the_person(), body, keys, if_match)
     response.headers["ETag"] = people_service.etag(version)
     return body
 
@@ -326,11 +383,11 @@ def write_special_category(
     response_model_exclude_unset=True,
 )
 def read_circumstances(
-    access: ReadCircumstances, response: Response, session: SessionDep
+    granted: ReadCircumstances, response: Response, session: SessionDep
 ) -> schemas.Circumstances:
-    values, version = people_service.read_circumstances(session, access.person.id)
+    values, version = people_service.read_circumstances(session, granted.the_person().id)
     response.headers["ETag"] = people_service.etag(version)
-    return access.allowed.only(schemas.Circumstances, values)
+    return granted.only(schemas.Circumstances, values)
 
 
 @router.put(
@@ -341,12 +398,12 @@ def read_circumstances(
 )
 def write_circumstances(
     body: schemas.Circumstances,
-    access: WriteCircumstances,
+    granted: WriteCircumstances,
     response: Response,
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> schemas.Circumstances:
-    version = people_service.write_circumstances(session, access.person.id, body, if_match)
+    version = people_service.write_circumstances(session, granted.the_person().id, body, if_match)
     response.headers["ETag"] = people_service.etag(version)
     return body
 
@@ -355,16 +412,14 @@ def write_circumstances(
     "/people/{person_id}/family-worker-support",
     status_code=status.HTTP_201_CREATED,
     summary="Record that a family worker supports the family (keeps data to age 25)",
+    description="A `family_worker` only, under `early_help` or `safeguarding` (DOMAIN.md "
+    "'Who may record what'); any other role is 403 `purpose_not_permitted`.",
 )
 def record_family_worker_support(
-    body: schemas.FamilyWorkerSupportCreate,
-    idempotency: IdempotencyDep,
-    access: WriteSupport,
-    caller: CallerDep,
-    session: SessionDep,
+    body: schemas.FamilyWorkerSupportCreate, granted: WriteSupport, session: SessionDep
 ) -> schemas.FamilyWorkerSupportRead:
     support, kept_until = people_service.record_family_worker_support(
-        session, access.person, body, recorded_by=caller.sub
+        session, granted.the_person(), body, recorded_by=granted.caller.sub
     )
     result = schemas.FamilyWorkerSupportRead(
         id=support.id,
@@ -373,5 +428,5 @@ def record_family_worker_support(
         started_on=support.started_on,
         retention_until=kept_until,
     )
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result

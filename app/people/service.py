@@ -129,13 +129,30 @@ def members(session: Session, family_id: UUID) -> list[PersonView]:
     return [PersonView(row) for row in rows]
 
 
+def family_of(session: Session, subject_id: UUID) -> UUID | None:
+    """The household of a person, or the household itself; None when neither exists."""
+    found = session.execute(
+        select(Person.family_id).where(Person.id == subject_id)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    return session.execute(select(Family.id).where(Family.id == subject_id)).scalar_one_or_none()
+
+
 def get_family(session: Session, family_id: UUID) -> Family | None:
     return session.get(Family, family_id)
 
 
 def create_family(
-    session: Session, body: schemas.FamilyCreate, keys: KeyRing, *, family_id: UUID
+    session: Session,
+    body: schemas.FamilyCreate,
+    keys: KeyRing,
+    *,
+    family_id: UUID,
+    wrapped_key: bytes | None = None,
 ) -> Family:
+    """`wrapped_key`: a data key already in use for this household (its creation was
+    decided under `safeguarding`, and the justification sealed with it)."""
     now = utcnow()
     family = Family(
         id=family_id,
@@ -152,7 +169,7 @@ def create_family(
         version=1,
     )
     session.add(family)
-    session.add(FamilyKey(family_id=family.id, wrapped_key=keys.new_wrapped_key()))
+    session.add(FamilyKey(family_id=family.id, wrapped_key=wrapped_key or keys.new_wrapped_key()))
     session.flush()
     return family
 
@@ -168,18 +185,23 @@ def _flush_unique(session: Session) -> None:
         ) from None
 
 
+def _check_under_five(born: date, on: date) -> None:
+    """The service covers children under 5 (DOMAIN.md): a child recorded or rectified
+    must be under 5 on the day."""
+    if not retention_rules.is_under_five(born, on):
+        raise Unprocessable(
+            "date_of_birth", "a child must be under 5; record older children as household_member"
+        )
+
+
 def create_person(
     session: Session, body: schemas.PersonCreate, on: date, *, person_id: UUID
 ) -> Person:
     family = session.get(Family, body.family_id)
     if family is None:
         raise Unprocessable("family_id", "no household with this id")
-    if body.kind is schemas.PersonKind.CHILD and not retention_rules.is_under_five(
-        body.date_of_birth, on
-    ):
-        raise Unprocessable(
-            "date_of_birth", "a child must be under 5; record older children as household_member"
-        )
+    if body.kind is schemas.PersonKind.CHILD:
+        _check_under_five(body.date_of_birth, on)
     if body.has_parental_responsibility and body.kind is not schemas.PersonKind.CARER:
         raise Unprocessable("has_parental_responsibility", "only a carer holds it")
     now = utcnow()
@@ -238,6 +260,15 @@ def _plain(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def changed_fields(view: PersonView, patch: schemas.PersonPatch) -> list[str]:
+    """The fields a patch changes."""
+    return [
+        name
+        for name, value in patch.model_dump(exclude_unset=True).items()
+        if _plain(getattr(view.row, name)) != _plain(value)
+    ]
+
+
 def rectified_hashes(
     session: Session, view: PersonView, patch: schemas.PersonPatch, keys: KeyRing
 ) -> dict[str, str | None]:
@@ -270,6 +301,9 @@ def patch_person(
     if not changes:
         return
     if view.row.kind == SubjectKind.CHILD and "date_of_birth" in changes:
+        # Destruction follows the retention rule, never a typing slip: a corrected date
+        # of birth that made the child 5 would have the next sweep destroy the household.
+        _check_under_five(changes["date_of_birth"], on)
         family = session.get(Family, view.row.family_id)
         assert family is not None
         changes["destroy_on"] = retention_rules.child_destruction_date(

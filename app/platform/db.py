@@ -4,7 +4,7 @@ Services flush, never commit; the request commits once, before the response is
 sent (`scope="function"` runs the exit code before the response goes out).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -78,16 +78,63 @@ def session_factory() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
-def _finish(session: Session, exc: BaseException | None) -> None:
-    from app.audit import unit_of_work
+class Answered(Exception):
+    """Raised to answer a request early (an idempotent replay): its work so far, the
+    decision's audit event among it, is committed like a completed request's."""
 
+
+CommitHook = Callable[[Session], None]
+FailureHook = Callable[[Session, BaseException], None]
+_AFTER_COMMIT: list[CommitHook] = []
+_AFTER_ROLLBACK: list[FailureHook] = []
+
+
+def on_request_end(*, committed: CommitHook, failed: FailureHook) -> None:
+    """Let a layer above (the audit trail) act when a request's transaction ends:
+    registered once at import, the same in every process."""
+    _AFTER_COMMIT.append(committed)
+    _AFTER_ROLLBACK.append(failed)
+
+
+def complete(session: Session) -> None:
+    """Commit the request's work (and its decisions) together."""
     try:
-        if exc is None:
-            unit_of_work.complete(session)
+        session.commit()
+    except BaseException as exc:
+        fail(session, exc)
+        raise
+    for hook in _AFTER_COMMIT:
+        hook(session)
+
+
+def fail(session: Session, exc: BaseException) -> None:
+    """Roll the request back; the hooks keep what must outlive it (its decisions)."""
+    session.rollback()
+    for hook in _AFTER_ROLLBACK:
+        hook(session, exc)
+
+
+def _finish(session: Session, exc: BaseException | None) -> None:
+    try:
+        if exc is None or isinstance(exc, Answered):
+            complete(session)
         else:
-            unit_of_work.fail(session, exc)
+            fail(session, exc)
     finally:
         session.close()
+
+
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """The same transaction boundaries, for a session the caller owns (tests)."""
+    try:
+        yield session
+    except Answered:
+        complete(session)
+        raise
+    except BaseException as exc:
+        fail(session, exc)
+        raise
+    complete(session)
 
 
 async def get_session() -> AsyncIterator[Session]:

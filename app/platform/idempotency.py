@@ -7,23 +7,31 @@ is encrypted (a key derived from IEYS_ENCRYPTION_KEY for this use only) and kept
 its purpose (an erased person's create leaves at most a day-old, encrypted copy).
 """
 
-import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, cast
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 from pydantic import BaseModel
-from sqlalchemy import Connection, DateTime, Integer, LargeBinary, String, Table, delete, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    delete,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import Response
 
-from app.auth.deps import CallerDep
 from app.platform.crypto import FieldCipher, get_key_ring
-from app.platform.db import Base, SessionDep, as_utc, utcnow
+from app.platform.db import Answered, Base, as_utc, utcnow
 from app.platform.problems import Unprocessable
 
 RETENTION = timedelta(hours=24)
@@ -47,15 +55,48 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    subject_id: Mapped[UUID | None] = mapped_column(Uuid)
+    """The subject the first call created or wrote about: a replay is decided about it."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Replay(Exception):
+class Replay(Answered):
     """Raised to answer a retry with the stored response of the first request."""
 
     def __init__(self, response: Response) -> None:
         super().__init__("replayed")
         self.response = response
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The first request's answer, as kept for a retry."""
+
+    status_code: int
+    body: str
+    subject_id: UUID | None
+
+    def response(self, headers: Mapping[str, str]) -> Response:
+        """The stored answer, carrying the replay's own decision headers."""
+        decided = {k: v for k, v in headers.items() if k.lower().startswith("x-")}
+        return Response(
+            content=self.body,
+            status_code=self.status_code,
+            media_type="application/json",
+            headers={**decided, "Idempotent-Replayed": "true"},
+        )
+
+
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="A client-chosen key: a retry with the same key and body returns the "
+        "first result and creates nothing new. The retry is decided like the first call "
+        "and answered only when the decision allows it.",
+    ),
+]
 
 
 @dataclass(slots=True)
@@ -66,7 +107,41 @@ class Idempotency:
     path: str
     request_hash: str
 
-    def remember(self, session: Session, status_code: int, result: BaseModel) -> None:
+    def stored(self, session: Session) -> Stored | None:
+        """The first request's answer for this key, if any; a key reused for another
+        request is 422."""
+        if self.key is None:
+            return None
+        found = session.execute(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.caller_sub == self.caller_sub, IdempotencyRecord.key == self.key
+            )
+        ).scalar_one_or_none()
+        if found is not None and as_utc(found.created_at) < utcnow() - RETENTION:
+            # Past its day: forgotten, and the key may be used afresh.
+            session.delete(found)
+            session.flush()
+            found = None
+        if found is None:
+            return None
+        if found.request_hash != self.request_hash or found.path != self.path:
+            raise Unprocessable(
+                "Idempotency-Key", "this key was already used for a different request"
+            )
+        return Stored(
+            status_code=found.status_code,
+            body=_cipher().decrypt(found.body.decode(), aad=_aad(self.caller_sub, self.key)),
+            subject_id=found.subject_id,
+        )
+
+    def remember(
+        self,
+        session: Session,
+        status_code: int,
+        result: BaseModel,
+        *,
+        subject_id: UUID | None = None,
+    ) -> None:
         if self.key is None:
             return
         body = result.model_dump_json(exclude_unset=True)
@@ -80,63 +155,9 @@ class Idempotency:
                 request_hash=self.request_hash,
                 status_code=status_code,
                 body=sealed.encode(),
+                subject_id=subject_id,
             )
         )
-
-
-async def _body_hash(request: Request) -> str:
-    return hashlib.sha256(await request.body()).hexdigest()
-
-
-async def idempotency(
-    request: Request,
-    caller: CallerDep,
-    session: SessionDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            max_length=200,
-            description="A client-chosen key: a retry with the same key and body returns "
-            "the first result and creates nothing new.",
-        ),
-    ] = None,
-) -> Idempotency:
-    request_hash = await _body_hash(request)
-    state = Idempotency(
-        key=idempotency_key,
-        caller_sub=caller.sub,
-        method=request.method,
-        path=request.url.path,
-        request_hash=request_hash,
-    )
-    if idempotency_key is None:
-        return state
-    stored = session.execute(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.caller_sub == caller.sub, IdempotencyRecord.key == idempotency_key
-        )
-    ).scalar_one_or_none()
-    if stored is not None and as_utc(stored.created_at) < utcnow() - RETENTION:
-        # Past its day: forgotten, and the key may be used afresh.
-        session.delete(stored)
-        session.flush()
-        stored = None
-    if stored is None:
-        return state
-    if stored.request_hash != request_hash or stored.path != state.path:
-        raise Unprocessable("Idempotency-Key", "this key was already used for a different request")
-    raise Replay(
-        Response(
-            content=_cipher().decrypt(stored.body.decode(), aad=_aad(caller.sub, idempotency_key)),
-            status_code=stored.status_code,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
-    )
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 
 
 async def on_replay(_request: Request, exc: Exception) -> Response:

@@ -179,7 +179,11 @@ def _validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
         # The message only: pydantic's "input" would echo personal data back.
-        out.append({"field": ".".join(loc) or "body", "message": str(error.get("msg", ""))})
+        entry = {"field": ".".join(loc) or "body", "message": str(error.get("msg", ""))}
+        # The body is validated for the endpoint and for its access dependency alike:
+        # each problem is named once.
+        if entry not in out:
+            out.append(entry)
     return out
 
 

@@ -10,6 +10,7 @@ answer wins, in DOMAIN.md's order.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from app.policy.model import Ask, Citation, ConsentFact, Decision, RecordState
@@ -18,6 +19,7 @@ from app.policy.rules import (
     AGGREGATE_ONLY_PURPOSES,
     CONSENT_BASES,
     CONSENT_FREE_ACTIONS,
+    CONSENT_FREE_RECORDS,
     CONSENT_PURPOSES,
     CP_PLAN_BASES,
     CP_PLAN_LIFTS_CONSENT,
@@ -28,10 +30,13 @@ from app.policy.rules import (
     PURPOSE_BASES,
     PURPOSE_CATEGORIES,
     READING_ACTIONS,
+    RECORD_BASES,
+    RECORD_WRITERS,
     RESTRICTION_EXEMPT,
     REVIEW_PURPOSES,
     ROLE_PURPOSES,
     SHARE_WITHOUT_CONSENT_PURPOSES,
+    UNSTOPPABLE_RECORDS,
     Condition,
     PurposeBases,
 )
@@ -41,7 +46,9 @@ from app.policy.vocabulary import (
     Action,
     Category,
     ConsentType,
+    Purpose,
     Reason,
+    RecordKind,
     Role,
     SubjectKind,
 )
@@ -70,8 +77,15 @@ def gone(ask: Ask, record: RecordState) -> Decision | None:
 
 
 def purpose_permitted(ask: Ask, record: RecordState) -> Decision | None:
-    """The role may declare the purpose, the action suits it, and it reaches a category."""
+    """The role may declare the purpose, the operation serves it, the record may be
+    written by this role under it, the action suits it, and it reaches a category."""
     if ask.purpose not in ROLE_PURPOSES[ask.role]:
+        return _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+    if ask.served is not None and ask.purpose not in ask.served:
+        return _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
+    writers = RECORD_WRITERS.get(ask.record) if ask.record is not None else None
+    if writers is not None and ask.purpose not in writers.get(ask.role, frozenset()):
+        # DOMAIN.md "Who may record what": this record belongs to another profession.
         return _deny(ask, Reason.PURPOSE_NOT_PERMITTED)
     # No row-level data leaves under take-up monitoring or impact evaluation, and
     # aggregates are produced under nothing else.
@@ -96,10 +110,21 @@ def in_scope(ask: Ask, record: RecordState) -> Decision | None:
     """A nursery practitioner reaches only children attending their nursery on the day."""
     if ask.role is not Role.NURSERY_PRACTITIONER:
         return None
+    if ask.record is RecordKind.HOUSEHOLD:
+        return _deny(ask, Reason.OUT_OF_SCOPE)
+    if ask.record is RecordKind.ENROLMENT:
+        # How a child comes into scope: at the practitioner's own nursery only.
+        own = ask.nursery_id is not None and ask.nursery_id == ask.target_nursery_id
+        return None if own else _deny(ask, Reason.OUT_OF_SCOPE)
     attends = ask.nursery_id is not None and ask.nursery_id in record.nursery_ids
     if record.kind is SubjectKind.CHILD and attends:
         return None
     return _deny(ask, Reason.OUT_OF_SCOPE)
+
+
+def known(ask: Ask, record: RecordState) -> Decision | None:
+    """An id never held is answered only to a caller steps 2 and 3 let through."""
+    return _deny(ask, Reason.NOT_FOUND) if record.unknown else None
 
 
 # Step 4 -------------------------------------------------------------------------------
@@ -121,7 +146,10 @@ def within_retention(ask: Ask, record: RecordState) -> Decision | None:
 
 
 def not_restricted(ask: Ask, record: RecordState) -> Decision | None:
-    # Art 18: storage continues; only these purposes go on.
+    # Art 18: storage continues; only these purposes go on. Art 7(3): a withdrawal is
+    # never refused.
+    if ask.record in UNSTOPPABLE_RECORDS:
+        return None
     if record.restricted and ask.purpose not in RESTRICTION_EXEMPT:
         return _deny(ask, Reason.PROCESSING_RESTRICTED)
     return None
@@ -132,6 +160,9 @@ def not_restricted(ask: Ask, record: RecordState) -> Decision | None:
 
 def not_objected(ask: Ask, record: RecordState) -> Decision | None:
     # Art 21: safeguarding (compelling grounds) and health_care (direct care) go on.
+    # Art 7(3): a withdrawal is never refused.
+    if ask.record in UNSTOPPABLE_RECORDS:
+        return None
     if record.objection_upheld and ask.purpose in OBJECTION_STOPS:
         return _deny(ask, Reason.OBJECTION_UPHELD)
     return None
@@ -162,17 +193,7 @@ class _ConsentNeed:
     share: bool
 
 
-def _consent_need(ask: Ask, record: RecordState) -> _ConsentNeed | None:
-    """The consent this ask rests on, or None when it rests on no consent."""
-    # Art 7(1): recording or withdrawing a consent cannot need the consent it records.
-    if ask.action in CONSENT_FREE_ACTIONS:
-        return None
-    if ask.action is Action.SHARE:
-        # The notice: nothing leaves the service without express permission unless a
-        # child may be at risk of harm.
-        if ask.purpose in SHARE_WITHOUT_CONSENT_PURPOSES:
-            return None
-        return _ConsentNeed(type=ask.recipient_consent_type, recipient=ask.recipient, share=True)
+def _purpose_need(ask: Ask, record: RecordState) -> _ConsentNeed | None:
     consent_type = CONSENT_PURPOSES.get(ask.purpose)
     if consent_type is None:
         return None
@@ -180,6 +201,23 @@ def _consent_need(ask: Ask, record: RecordState) -> _ConsentNeed | None:
     if record.cp_plan_active and ask.purpose in CP_PLAN_LIFTS_CONSENT:
         return None
     return _ConsentNeed(type=consent_type, recipient=None, share=False)
+
+
+def _consent_needs(ask: Ask, record: RecordState) -> tuple[_ConsentNeed, ...] | None:
+    """The consents this ask rests on (every one is needed), or None when it rests on none."""
+    # Art 7(1): recording, withdrawing or reading consents cannot need the consent recorded.
+    if ask.action in CONSENT_FREE_ACTIONS or ask.record in CONSENT_FREE_RECORDS:
+        return None
+    purpose_need = _purpose_need(ask, record)
+    if ask.action is Action.SHARE:
+        # The notice: nothing leaves the service without express permission unless a
+        # child may be at risk of harm.
+        if ask.purpose in SHARE_WITHOUT_CONSENT_PURPOSES:
+            return None
+        share = _ConsentNeed(type=ask.recipient_consent_type, recipient=ask.recipient, share=True)
+        # A share under a consent-based purpose needs both: the purpose's and the recipient's.
+        return (share,) if purpose_need is None else (purpose_need, share)
+    return None if purpose_need is None else (purpose_need,)
 
 
 def _matching_consents(need: _ConsentNeed, record: RecordState) -> tuple[ConsentFact, ...]:
@@ -194,31 +232,44 @@ def _matching_consents(need: _ConsentNeed, record: RecordState) -> tuple[Consent
     )
 
 
-def _active_consents(ask: Ask, record: RecordState) -> tuple[ConsentFact, ...] | None:
-    """The active consents the ask rests on; None when it rests on no consent."""
-    need = _consent_need(ask, record)
-    if need is None:
+def _active_consents(ask: Ask, record: RecordState) -> tuple[tuple[ConsentFact, ...], ...] | None:
+    """Per need, the active consents the ask rests on; None when it rests on no consent."""
+    needs = _consent_needs(ask, record)
+    if needs is None:
         return None
     # Withdrawal takes effect at once for every later decision.
-    return tuple(c for c in _matching_consents(need, record) if not c.withdrawn)
+    return tuple(
+        tuple(c for c in _matching_consents(need, record) if not c.withdrawn) for need in needs
+    )
 
 
 def _covered(consents: tuple[ConsentFact, ...]) -> frozenset[Category]:
     return frozenset().union(*(consent.categories for consent in consents))
 
 
+def _covered_by_all(per_need: tuple[tuple[ConsentFact, ...], ...]) -> frozenset[Category]:
+    """What every needed consent covers: each must cover what the ask reaches."""
+    covered = frozenset(Category)
+    for consents in per_need:
+        covered &= _covered(consents)
+    return covered
+
+
 def consented(ask: Ask, record: RecordState) -> Decision | None:
-    """A consent-based ask needs an active consent of the right type covering its categories."""
-    need = _consent_need(ask, record)
-    if need is None:
+    """A consent-based ask needs an active consent of each right type covering its categories."""
+    needs = _consent_needs(ask, record)
+    if needs is None:
         return None
-    matching = _matching_consents(need, record)
-    if not matching:
-        return _deny(ask, Reason.CONSENT_REQUIRED)
-    active = tuple(consent for consent in matching if not consent.withdrawn)
-    if not active:
-        return _deny(ask, Reason.CONSENT_WITHDRAWN)
-    covered = _covered(active)
+    per_need: list[tuple[ConsentFact, ...]] = []
+    for need in needs:
+        matching = _matching_consents(need, record)
+        if not matching:
+            return _deny(ask, Reason.CONSENT_REQUIRED)
+        active = tuple(consent for consent in matching if not consent.withdrawn)
+        if not active:
+            return _deny(ask, Reason.CONSENT_WITHDRAWN)
+        per_need.append(active)
+    covered = _covered_by_all(tuple(per_need))
     reachable = _reachable(ask)
     if ask.action in READING_ACTIONS:
         # A read drops what the consent does not cover; with nothing left it is denied.
@@ -231,6 +282,8 @@ def consented(ask: Ask, record: RecordState) -> Decision | None:
 
 
 def _bases(ask: Ask, record: RecordState, on_consent: bool) -> PurposeBases:
+    if ask.record is not None and ask.record in RECORD_BASES:
+        return RECORD_BASES[ask.record]
     if ask.action in ACTION_BASES:
         return ACTION_BASES[ask.action]
     if on_consent:
@@ -261,12 +314,13 @@ def _citations(bases: PurposeBases, allowed: frozenset[Category]) -> tuple[Citat
 
 def allow(ask: Ask, record: RecordState) -> Decision:
     """Allow, naming every basis: Art 6, and per Art 9 category the condition and paragraph."""
-    consents = _active_consents(ask, record)
+    per_need = _active_consents(ask, record)
     allowed = _reachable(ask)
-    if consents is not None:
-        allowed &= _covered(consents)
-    bases = _bases(ask, record, on_consent=consents is not None)
-    consent_types = tuple(t for t in ConsentType if any(c.type is t for c in consents or ()))
+    if per_need is not None:
+        allowed &= _covered_by_all(per_need)
+    bases = _bases(ask, record, on_consent=per_need is not None)
+    relied_on = [c for consents in per_need or () for c in consents]
+    consent_types = tuple(t for t in ConsentType if any(c.type is t for c in relied_on))
     return Decision(
         allowed=True,
         reason=Reason.ALLOWED,
@@ -283,13 +337,15 @@ STEPS: Final[tuple[Step, ...]] = (
     gone,
     purpose_permitted,
     in_scope,
+    known,
     within_retention,
     not_restricted,
     not_objected,
     justified,
     consented,
 )
-"""Steps 1 to 8 of DOMAIN.md, in order; step 9 (`allow`) answers when none has."""
+"""Steps 1 to 8 of DOMAIN.md, in order (with `known` after step 3: an id never held);
+step 9 (`allow`) answers when none has."""
 
 
 def decide(ask: Ask, record: RecordState) -> Decision:
@@ -299,3 +355,30 @@ def decide(ask: Ask, record: RecordState) -> Decision:
         if decision is not None:
             return decision
     return allow(ask, record)
+
+
+def served_purposes(
+    action: Action,
+    categories: frozenset[Category],
+    *,
+    record: RecordKind | None = None,
+    served: frozenset[Purpose] | None = None,
+) -> frozenset[Purpose]:
+    """The purposes an operation serves: those some role may declare and step 2 lets
+    through for its action, categories and record (GET /v1/policy lists them)."""
+    found: set[Purpose] = set()
+    for role in Role:
+        for purpose in ROLE_PURPOSES[role]:
+            ask = Ask(
+                role=role,
+                org="",
+                purpose=purpose,
+                action=action,
+                categories=categories,
+                on=date.min,
+                record=record,
+                served=served,
+            )
+            if purpose_permitted(ask, RecordState(kind=SubjectKind.CHILD)) is None:
+                found.add(purpose)
+    return frozenset(found)

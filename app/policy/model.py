@@ -11,6 +11,7 @@ from app.policy.vocabulary import (
     ConsentType,
     Purpose,
     Reason,
+    RecordKind,
     Role,
     SubjectKind,
 )
@@ -33,6 +34,12 @@ class Ask:
     recipient_consent_type: ConsentType | None = None
     """The consent type that permits a share to `recipient` (reference data, looked up by
     the caller). None: no consent type permits it, so only `safeguarding` may share."""
+    record: RecordKind | None = None
+    """The kind of record written or read, where the rules name one."""
+    served: frozenset[Purpose] | None = None
+    """The purposes the operation serves (the rule tables' OPERATION_PURPOSES); None: any."""
+    target_nursery_id: UUID | None = None
+    """For an enrolment, the nursery the child is enrolled at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,9 @@ class RecordState:
     kind: SubjectKind
     gone: bool = False
     """Erased or destroyed."""
+    unknown: bool = False
+    """An id the service never held: answered after steps 2 and 3, so that a caller who
+    may not ask learns nothing of which ids exist."""
     nursery_ids: frozenset[UUID] = frozenset()
     """Nurseries the child attends on the day (an enrolment started and not ended)."""
     destruction_date: date | None = None

@@ -9,7 +9,7 @@ the retention periods) is passed in as data by the caller, from the same referen
 and retention rules the service runs on.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,9 +18,11 @@ from app.policy.rules import JsonValue, PurposeBases
 from app.policy.vocabulary import (
     ART9_CATEGORIES,
     SPECIAL_CATEGORIES,
+    Action,
     Category,
     ConsentType,
     Purpose,
+    RecordKind,
     Role,
 )
 
@@ -49,12 +51,23 @@ class Organisation:
     roles: frozenset[Role]
 
 
+UNITED_KINGDOM: Final = "United Kingdom"
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
     code: str
     name: str
     consent_type: ConsentType | None
     purpose: str
+    country: str
+    transfer_safeguard: str | None
+    """The UK GDPR Chapter V safeguard of a transfer to it, where it is outside the UK."""
+
+    @property
+    def outside_the_uk(self) -> bool:
+        """Not known to be in the UK: a share to it may be a transfer (Chapter V)."""
+        return self.country != UNITED_KINGDOM
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +119,13 @@ SECURITY_MEASURES: Final = (
 )
 
 
-def _condition(bases: PurposeBases) -> dict[str, JsonValue]:
+def _condition(
+    bases: PurposeBases, reached: frozenset[Category] = rules.ALL_CATEGORIES
+) -> dict[str, JsonValue]:
+    """The Art 6 basis and, for each Art 9 category in `reached`, the Art 9 condition."""
     art9: dict[str, JsonValue] = {}
     for category in Category:
-        if category in bases.art9:
+        if category in bases.art9 and category in reached:
             condition = bases.art9[category]
             art9[category.value] = {
                 "code": condition.basis.value,
@@ -118,20 +134,179 @@ def _condition(bases: PurposeBases) -> dict[str, JsonValue]:
     return {"art6": bases.art6.basis.value, "art9": art9}
 
 
-def _paragraphs(purpose: Purpose) -> list[int]:
-    tables = [rules.PURPOSE_BASES[purpose]]
-    if purpose in rules.CP_PLAN_BASES:
-        tables.append(rules.CP_PLAN_BASES[purpose])
-    if purpose in rules.CONSENT_PURPOSES:
-        tables.append(rules.CONSENT_BASES)
-    found = {
-        condition.schedule1_paragraph
-        for bases in tables
-        for category, condition in bases.art9.items()
-        if category in rules.PURPOSE_CATEGORIES[purpose]
-        and condition.schedule1_paragraph is not None
-    }
-    return sorted(found)
+# --- every basis a purpose can rest on, and when ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Footing:
+    """One set of bases the engine can name under a purpose, and when it does."""
+
+    when: str
+    bases: PurposeBases
+    reached: frozenset[Category]
+    """The categories processed on this footing: the Art 9 conditions named are theirs."""
+
+    def document(self) -> dict[str, JsonValue]:
+        return {"when": self.when, **_condition(self.bases, self.reached)}
+
+    @property
+    def paragraphs(self) -> frozenset[int]:
+        return frozenset(
+            condition.schedule1_paragraph
+            for category, condition in self.bases.art9.items()
+            if category in self.reached and condition.schedule1_paragraph is not None
+        )
+
+
+OwnBasesKey = Action | RecordKind
+"""An action (rules.ACTION_BASES) or a record (rules.RECORD_BASES) with bases of its own."""
+
+PLAN: Final = "a child protection plan is active for any child of the subject's household"
+"""DOMAIN.md step 8: the fact under which CP_PLAN_BASES replace a purpose's own."""
+
+
+def _either(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _actions(purpose: Purpose) -> str:
+    """The actions a purpose's own bases cover (engine step 2), in the vocabulary's words:
+    not a share or an action with bases of its own, listed on their own footings."""
+    if purpose in rules.AGGREGATE_ONLY_PURPOSES:
+        return Action.AGGREGATE.value
+    excluded = {Action.AGGREGATE, Action.SHARE, *rules.ACTION_BASES}
+    if purpose in rules.NO_LIST_PURPOSES:
+        excluded.add(Action.LIST)
+    return _either([action.value for action in Action if action not in excluded])
+
+
+def _justified(purpose: Purpose) -> str:
+    return ", with a written justification" if purpose in rules.JUSTIFICATION_PURPOSES else ""
+
+
+def _own_footings(
+    purpose: Purpose, touched: Mapping[OwnBasesKey, frozenset[Category]]
+) -> list[Footing]:
+    """Actions and records whose bases are their own whatever the purpose (recording,
+    withdrawing or reading consent records, Art 7(1)), under each purpose that reaches
+    every category they touch; one footing per distinct set of bases."""
+    if purpose in rules.AGGREGATE_ONLY_PURPOSES:
+        return []
+    reach = rules.PURPOSE_CATEGORIES[purpose]
+    # In the vocabulary's order, so that the record reads the same on every run.
+    own: list[tuple[OwnBasesKey, PurposeBases]] = [
+        *(
+            (action, rules.ACTION_BASES[action])
+            for action in Action
+            if action in rules.ACTION_BASES
+        ),
+        *((kind, rules.RECORD_BASES[kind]) for kind in RecordKind if kind in rules.RECORD_BASES),
+    ]
+    groups: dict[str, list[tuple[OwnBasesKey, PurposeBases]]] = {}
+    for key, bases in own:
+        if touched.get(key, reach) <= reach:
+            groups.setdefault(repr(_condition(bases, reach)), []).append((key, bases))
+    footings = []
+    for members in groups.values():
+        actions = [key.value for key, _ in members if isinstance(key, Action)]
+        records = [key.value for key, _ in members if isinstance(key, RecordKind)]
+        parts = [*actions]
+        if records:
+            parts.append(f"reading or writing a record of kind {_either(records)}")
+        consent_free = all(
+            key in rules.CONSENT_FREE_ACTIONS or key in rules.CONSENT_FREE_RECORDS
+            for key, _ in members
+        )
+        when = ", or ".join(parts) + _justified(purpose)
+        when += "; no consent needed" if consent_free else ""
+        reached = frozenset().union(*(touched.get(key, reach) for key, _ in members)) & reach
+        footings.append(Footing(when, members[0][1], reached))
+    return footings
+
+
+def _share_footings(purpose: Purpose, recipients: Sequence[Recipient]) -> list[Footing]:
+    """A share outside the service: without consent under the purposes that may share so,
+    otherwise on the consent type each recipient names (and the purpose's own consent)."""
+    if purpose in rules.AGGREGATE_ONLY_PURPOSES:
+        return []
+    reach = rules.PURPOSE_CATEGORIES[purpose]
+    if purpose in rules.SHARE_WITHOUT_CONSENT_PURPOSES:
+        return [
+            Footing(
+                f"share with any recipient outside the service, without consent{when}", b, reach
+            )
+            for when, b in _public_footings(purpose)
+        ]
+    consent = rules.CONSENT_PURPOSES.get(purpose)
+    also = ""
+    if consent is not None:
+        also = f", and an active {consent.value} consent"
+        if _plan_lifts_consent(purpose):
+            also += f" unless {PLAN}"
+    return [
+        Footing(
+            f"share with {recipient.code}, on an active {recipient.consent_type.value} consent "
+            f"naming it{also}{_justified(purpose)}",
+            rules.CONSENT_BASES,
+            reach,
+        )
+        for recipient in recipients
+        if recipient.consent_type is not None
+    ]
+
+
+def _plan_lifts_consent(purpose: Purpose) -> bool:
+    return purpose in rules.CP_PLAN_BASES and (
+        purpose not in rules.CONSENT_PURPOSES or purpose in rules.CP_PLAN_LIFTS_CONSENT
+    )
+
+
+def _public_footings(purpose: Purpose) -> list[tuple[str, PurposeBases]]:
+    """The purpose's bases when it rests on no consent: its own, or under a child
+    protection plan those of CP_PLAN_BASES."""
+    if not _plan_lifts_consent(purpose):
+        return [(_justified(purpose), rules.PURPOSE_BASES[purpose])]
+    return [
+        (f", unless {PLAN}{_justified(purpose)}", rules.PURPOSE_BASES[purpose]),
+        (f", while {PLAN}{_justified(purpose)}", rules.CP_PLAN_BASES[purpose]),
+    ]
+
+
+def footings(
+    purpose: Purpose,
+    recipients: Sequence[Recipient],
+    touched: Mapping[OwnBasesKey, frozenset[Category]],
+) -> list[Footing]:
+    """Every set of bases the engine can name under `purpose`, and when each applies:
+    the purpose's own (on consent, or under a child protection plan), actions and records
+    with bases of their own, and shares outside the service."""
+    reach = rules.PURPOSE_CATEGORIES[purpose]
+    actions = _actions(purpose)
+    consent = rules.CONSENT_PURPOSES.get(purpose)
+    found: list[Footing] = []
+    if consent is None:
+        found += [Footing(actions + when, b, reach) for when, b in _public_footings(purpose)]
+    else:
+        lifted = _plan_lifts_consent(purpose)
+        when = f"{actions}, on an active {consent.value} consent"
+        when += f", unless {PLAN}" if lifted else ""
+        found.append(Footing(when + _justified(purpose), rules.CONSENT_BASES, reach))
+        if lifted:
+            found.append(
+                Footing(
+                    f"{actions}, while {PLAN}{_justified(purpose)}; no consent needed",
+                    rules.CP_PLAN_BASES[purpose],
+                    reach,
+                )
+            )
+    found += _own_footings(purpose, touched)
+    found += _share_footings(purpose, recipients)
+    return found
+
+
+def _paragraphs(found: Sequence[Footing]) -> list[int]:
+    """Every Schedule 1 paragraph the purpose's footings name."""
+    return sorted(frozenset().union(*(footing.paragraphs for footing in found)))
 
 
 def _recipients(purpose: Purpose, recipients: Sequence[Recipient]) -> list[JsonValue]:
@@ -151,12 +326,21 @@ def _recipients(purpose: Purpose, recipients: Sequence[Recipient]) -> list[JsonV
             footing = f"with an active {recipient.consent_type.value} consent"
         else:
             continue
-        found.append({"recipient": recipient.code, "name": recipient.name, "footing": footing})
+        found.append(
+            {
+                "recipient": recipient.code,
+                "name": recipient.name,
+                "footing": footing,
+                "country": recipient.country,
+                "transfer_safeguard": recipient.transfer_safeguard,
+            }
+        )
     return found
 
 
 def _activity(
     purpose: Purpose,
+    found: Sequence[Footing],
     organisations: Sequence[Organisation],
     recipients: Sequence[Recipient],
     retention: Sequence[RetentionRule],
@@ -176,7 +360,8 @@ def _activity(
         "lawful_basis": _condition(rules.PURPOSE_BASES[purpose]),
         "consent_type": consent.value if consent else None,
         "lawful_basis_with_child_protection_plan": _condition(cp_bases) if cp_bases else None,
-        "schedule1_paragraphs": list(_paragraphs(purpose)),
+        "lawful_bases": [footing.document() for footing in found],
+        "schedule1_paragraphs": list(_paragraphs(found)),
         "roles": [role.value for role in roles],
         "organisations": [
             {"code": org.code, "name": org.name}
@@ -244,13 +429,13 @@ def _principles(retention: Sequence[RetentionRule]) -> list[JsonValue]:
 
 
 def _policy_document(
-    retention: Sequence[RetentionRule],
+    found: Mapping[Purpose, Sequence[Footing]], retention: Sequence[RetentionRule]
 ) -> dict[str, JsonValue]:
     conditions: list[JsonValue] = []
     for paragraph, text in sorted(rules.SCHEDULE1_TEXT.items()):
         if paragraph not in SCHEDULE1_NEEDS_POLICY:
             continue
-        relying = [p for p in Purpose if paragraph in _paragraphs(p)]
+        relying = [p for p in Purpose if paragraph in _paragraphs(found[p])]
         if not relying:
             continue
         conditions.append(
@@ -281,14 +466,49 @@ def _policy_document(
     }
 
 
+def _transfers(recipients: Sequence[Recipient]) -> dict[str, JsonValue]:
+    abroad = [recipient for recipient in recipients if recipient.outside_the_uk]
+    statement = (
+        "The service makes no transfer of its own. A share outside the service is a decision "
+        "of its own, recorded as a disclosure. "
+    )
+    if abroad:
+        statement += (
+            "These recipients are outside the UK, or their country is not yet confirmed: a "
+            "share to one of them is a transfer, resting on the safeguard named (UK GDPR "
+            "Chapter V)."
+        )
+    else:
+        statement += "Every recipient's reference data names the UK."
+    return {
+        "statement": statement,
+        "recipients": [
+            {
+                "recipient": recipient.code,
+                "name": recipient.name,
+                "country": recipient.country,
+                "transfer_safeguard": recipient.transfer_safeguard,
+            }
+            for recipient in abroad
+        ],
+    }
+
+
 def records_of_processing(
     *,
     controller: Controller,
     organisations: Sequence[Organisation],
     recipients: Sequence[Recipient],
     retention: Sequence[RetentionRule],
+    touched: Mapping[OwnBasesKey, frozenset[Category]],
 ) -> dict[str, JsonValue]:
-    """The Art 30(1) record and the appropriate policy document, as JSON-ready data."""
+    """The Art 30(1) record and the appropriate policy document, as JSON-ready data.
+
+    `touched`: the categories each action or record with bases of its own processes (the
+    consent records' schema), so that its footing is listed under the purposes that can
+    reach them.
+    """
+    found = {purpose: footings(purpose, recipients, touched) for purpose in Purpose}
     return {
         "controller": {
             "name": controller.name,
@@ -311,16 +531,13 @@ def records_of_processing(
             for org in organisations
         ],
         "processing_activities": [
-            _activity(purpose, organisations, recipients, retention) for purpose in Purpose
+            _activity(purpose, found[purpose], organisations, recipients, retention)
+            for purpose in Purpose
         ],
         "special_categories": [c.value for c in Category if c in SPECIAL_CATEGORIES],
-        "transfers_outside_the_uk": "The recipients' reference data names no country outside "
-        "the UK, and the service makes no transfer of its own. A share outside the service is "
-        "a decision of its own, recorded as a disclosure; a recipient abroad (IPINFA may be) "
-        "needs its country and the Chapter V safeguard added to its reference data, and so "
-        "to this record.",
+        "transfers_outside_the_uk": _transfers(recipients),
         "security_measures": list(SECURITY_MEASURES),
-        "appropriate_policy_document": _policy_document(retention),
+        "appropriate_policy_document": _policy_document(found, retention),
     }
 
 
@@ -335,6 +552,7 @@ CSV_HEADER: Final = (
     "aggregate_only",
     "art6_basis",
     "art9_conditions",
+    "lawful_bases",
     "schedule1_paragraphs",
     "consent_type",
     "roles",
@@ -363,6 +581,40 @@ def _art9_text(basis: JsonValue) -> str:
     return "; ".join(parts)
 
 
+def _bases(activity: dict[str, JsonValue]) -> list[tuple[str, str, str]]:
+    """(when, Art 6 basis, Art 9 conditions) of each of the activity's lawful bases."""
+    found = activity["lawful_bases"]
+    assert isinstance(found, list)
+    rows = []
+    for basis in found:
+        assert isinstance(basis, dict)
+        rows.append((str(basis["when"]), str(basis["art6"]), _art9_text(basis)))
+    return rows
+
+
+def _bases_text(activity: dict[str, JsonValue]) -> str:
+    """One line per lawful basis: when it applies — the Art 6 basis; each Art 9 condition."""
+    return "\n".join(
+        f"{when} — {'; '.join(part for part in (art6, art9) if part)}"
+        for when, art6, art9 in _bases(activity)
+    )
+
+
+def _recipients_text(activity: dict[str, JsonValue]) -> str:
+    """Each recipient's code; for one outside the UK, its country and transfer safeguard."""
+    found = activity["recipients_outside_the_service"]
+    assert isinstance(found, list)
+    parts = []
+    for recipient in found:
+        assert isinstance(recipient, dict)
+        text = str(recipient["recipient"])
+        if recipient["country"] != UNITED_KINGDOM:
+            safeguard = recipient["transfer_safeguard"] or "none named"
+            text += f" ({recipient['country']}; transfer safeguard: {safeguard})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def csv_rows(record: dict[str, JsonValue]) -> list[list[str]]:
     """One row per processing activity, in CSV_HEADER's columns."""
     activities = record["processing_activities"]
@@ -382,11 +634,12 @@ def csv_rows(record: dict[str, JsonValue]) -> list[list[str]]:
                 "yes" if activity["aggregate_only"] else "no",
                 str(basis["art6"]),
                 _art9_text(basis),
+                _bases_text(activity),
                 _joined(activity["schedule1_paragraphs"]),
                 str(activity["consent_type"] or ""),
                 _joined(activity["roles"]),
                 _joined(activity["organisations"], "name"),
-                _joined(activity["recipients_outside_the_service"], "recipient"),
+                _recipients_text(activity),
                 "; ".join(
                     f"{r['records']}: {r['kept_until']}"
                     for r in activity["retention"]  # type: ignore[union-attr]
@@ -428,17 +681,33 @@ def markdown(record: dict[str, JsonValue]) -> str:
         assert isinstance(org, dict)
         lines.append(f"| {_cell(org['name'])} | {org['code']} | {_joined(org['roles'])} |")
     lines += ["", "## Processing activities", ""]
-    for row in csv_rows(record):
+    activities = record["processing_activities"]
+    assert isinstance(activities, list)
+    for activity, row in zip(activities, csv_rows(record), strict=True):
+        assert isinstance(activity, dict)
         values = dict(zip(CSV_HEADER, row, strict=True))
         lines += [f"### {values['purpose']}", "", values["description"], ""]
         lines += ["| | |", "|---|---|"]
         for name in CSV_HEADER[2:]:
+            if name == "lawful_bases":
+                continue  # a table of its own, below
             lines.append(f"| {name.replace('_', ' ')} | {_cell(values[name]) or '—'} |")
+        lines += ["", "#### Lawful bases", ""]
+        lines += ["| when it applies | Art 6 | Art 9 and Schedule 1 |", "|---|---|---|"]
+        for when, art6, art9 in _bases(activity):
+            lines.append(f"| {_cell(when)} | {art6} | {_cell(art9) or '—'} |")
         lines.append("")
+    transfers = record["transfers_outside_the_uk"]
+    assert isinstance(transfers, dict)
+    lines += ["## Transfers outside the UK", "", str(transfers["statement"]), ""]
+    for recipient in transfers["recipients"]:  # type: ignore[union-attr]
+        assert isinstance(recipient, dict)
+        lines.append(
+            f"- **{recipient['name']}** ({recipient['recipient']}): country "
+            f"{recipient['country']}; transfer safeguard "
+            f"{recipient['transfer_safeguard'] or 'none named'}"
+        )
     lines += [
-        "## Transfers outside the UK",
-        "",
-        str(record["transfers_outside_the_uk"]),
         "",
         "## Security measures",
         "",

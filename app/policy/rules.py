@@ -20,6 +20,7 @@ from app.policy.vocabulary import (
     ConsentType,
     Purpose,
     Reason,
+    RecordKind,
     Role,
 )
 
@@ -178,6 +179,88 @@ SHARE_WITHOUT_CONSENT_PURPOSES: Final = frozenset({Purpose.SAFEGUARDING})
 CONSENT_FREE_ACTIONS: Final = frozenset({Action.RECORD_CONSENT})
 """Actions that never rest on consent: step 8 does not apply to them."""
 
+# Art 7(1): a worker who may offer early help reads a person's consent records to know
+# whether to ask, so reading them rests on the same legal obligation as recording them.
+CONSENT_FREE_RECORDS: Final = frozenset({RecordKind.CONSENT, RecordKind.CONSENT_WITHDRAWAL})
+"""Records whose reading or writing never rests on consent."""
+
+# Art 7(3): withdrawing must be as easy as giving, so a restriction (Art 18) or an
+# objection (Art 21) never stops a withdrawal being recorded.
+UNSTOPPABLE_RECORDS: Final = frozenset({RecordKind.CONSENT_WITHDRAWAL})
+"""Records steps 5 and 6 never refuse."""
+
+
+def _declaring(purpose: Purpose) -> frozenset[Role]:
+    return frozenset(role for role in Role if purpose in ROLE_PURPOSES[role])
+
+
+# DOMAIN.md "Who may record what": records that belong to one profession. Each names
+# the roles that may write it and, per role, the purposes it may be written under.
+RECORD_WRITERS: Final[Mapping[RecordKind, Mapping[Role, frozenset[Purpose]]]] = MappingProxyType(
+    {
+        # Drives retention to 25 for the household.
+        RecordKind.FAMILY_WORKER_SUPPORT: MappingProxyType(
+            {Role.FAMILY_WORKER: frozenset({Purpose.EARLY_HELP, Purpose.SAFEGUARDING})}
+        ),
+        # A plan or status children's social care decided, recorded by those it told.
+        RecordKind.SAFEGUARDING_STATUS: MappingProxyType(
+            {
+                role: frozenset({Purpose.SAFEGUARDING})
+                for role in (
+                    Role.HEALTH_VISITOR,
+                    Role.FAMILY_WORKER,
+                    Role.CHILDRENS_CENTRE_WORKER,
+                )
+            }
+        ),
+        RecordKind.SAFEGUARDING_NOTE: MappingProxyType(
+            {role: ROLE_PURPOSES[role] for role in _declaring(Purpose.SAFEGUARDING)}
+        ),
+        RecordKind.DEVELOPMENT_REVIEW: MappingProxyType(
+            {Role.HEALTH_VISITOR: frozenset({Purpose.HEALTH_CARE})}
+        ),
+        # The one write step 3 does not stop: it is how a child comes into scope.
+        RecordKind.ENROLMENT: MappingProxyType(
+            {Role.NURSERY_PRACTITIONER: frozenset({Purpose.NURSERY_CARE})}
+        ),
+    }
+)
+"""Who may write each record that belongs to one profession; any other role is denied
+(`purpose_not_permitted`)."""
+
+OFFICER: Final = frozenset({Purpose.SUBJECT_RIGHTS})
+LEGAL: Final = frozenset({Purpose.LEGAL_CLAIMS})
+
+# API.md: which purposes an endpoint serves, where it serves fewer than its categories
+# would let in. Every other operation serves each purpose that may reach its categories.
+OPERATION_PURPOSES: Final[Mapping[str, frozenset[Purpose]]] = MappingProxyType(
+    {
+        "create_subject_request": OFFICER,
+        "list_subject_requests": OFFICER,
+        "read_subject_request": OFFICER,
+        "extend_subject_request": OFFICER,
+        "pause_subject_request": OFFICER,
+        "resume_subject_request": OFFICER,
+        "decide_subject_request": OFFICER,
+        "lift_subject_request": OFFICER,
+        "export_subject_request": OFFICER,
+        "list_events": OFFICER,
+        "verify_trail": OFFICER,
+        "access_log": OFFICER,
+        "list_overrides": OFFICER,
+        "review_override": OFFICER,
+        "list_due": OFFICER,
+        "sweep": OFFICER,
+        "place_legal_hold": LEGAL,
+        "release_legal_hold": LEGAL,
+        "list_invitations": frozenset({Purpose.SERVICE_INVITATION}),
+        "needs_assessment": frozenset({Purpose.NEEDS_ASSESSMENT}),
+        "take_up_report": frozenset({Purpose.TAKE_UP_MONITORING}),
+        "impact_report": frozenset({Purpose.IMPACT_EVALUATION}),
+    }
+)
+"""Operations (by OpenAPI operation id) narrowed to the purposes API.md names."""
+
 
 # Legal texts ------------------------------------------------------------------------
 
@@ -328,6 +411,11 @@ ACTION_BASES: Final[Mapping[Action, PurposeBases]] = MappingProxyType(
     }
 )
 """Actions whose bases are their own, whatever the purpose declared."""
+
+RECORD_BASES: Final[Mapping[RecordKind, PurposeBases]] = MappingProxyType(
+    dict.fromkeys(CONSENT_FREE_RECORDS, ACTION_BASES[Action.RECORD_CONSENT])
+)
+"""Records whose bases are their own: consent records rest on Art 7(1), 6(1)(c)."""
 
 # Early help under an active child protection plan: public task and Sch 1 para 18.
 CP_PLAN_BASES: Final[Mapping[Purpose, PurposeBases]] = MappingProxyType(

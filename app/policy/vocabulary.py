@@ -75,6 +75,8 @@ class Basis(StrEnum):
 class Reason(StrEnum):
     ALLOWED = "allowed"
     GONE = "gone"
+    NOT_FOUND = "not_found"
+    """An id the service never held (404, or 422 for a body's reference)."""
     PURPOSE_NOT_PERMITTED = "purpose_not_permitted"
     OUT_OF_SCOPE = "out_of_scope"
     RETENTION_EXPIRED = "retention_expired"
@@ -92,6 +94,24 @@ class SubjectKind(StrEnum):
     CARER = "carer"
     HOUSEHOLD_MEMBER = "household_member"
     FAMILY = "family"
+
+
+class RecordKind(StrEnum):
+    """A record some decisions turn on beyond its categories (DOMAIN.md "Who may record
+    what", and consent records, which rest on Art 7(1))."""
+
+    FAMILY_WORKER_SUPPORT = "family_worker_support"
+    SAFEGUARDING_STATUS = "safeguarding_status"
+    """A child protection plan or looked-after status, decided by children's social care."""
+    SAFEGUARDING_NOTE = "safeguarding_note"
+    """A risk issue or an assessment."""
+    DEVELOPMENT_REVIEW = "development_review"
+    ENROLMENT = "enrolment"
+    CONSENT = "consent"
+    """Recording or reading consent records."""
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
+    HOUSEHOLD = "household"
+    """A household read: a nursery practitioner never reads one (step 3)."""
 
 
 class ConsentType(StrEnum):

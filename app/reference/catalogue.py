@@ -35,6 +35,9 @@ class Recipient:
     name: str
     consent_type: ConsentType | None
     purpose: str
+    country: str
+    transfer_safeguard: str | None
+    """Outside the UK, the UK GDPR Chapter V safeguard a transfer to it rests on."""
 
 
 def _load(name: str) -> list[dict[str, Any]]:
@@ -72,6 +75,8 @@ def recipients() -> dict[str, Recipient]:
             name=row["name"],
             consent_type=ConsentType(row["consent_type"]) if row["consent_type"] else None,
             purpose=row["purpose"],
+            country=row["country"],
+            transfer_safeguard=row["transfer_safeguard"],
         )
         for row in _load("recipients.json")
     }

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import ColumnElement, not_, or_
+from sqlalchemy import ColumnElement, exists, not_, or_
 
 from app.centres import catalogue as centres_catalogue
 from app.centres.areas import UNASSIGNED
@@ -13,6 +13,8 @@ from app.people.models import Person
 from app.platform.identifiers import LONDON
 from app.policy.vocabulary import SubjectKind
 from app.retention.rules import CHILD_YEARS, add_years
+from app.rights.models import SubjectRequest
+from app.rights.schemas import RequestType
 
 ONE_DAY: Final = timedelta(days=1)
 
@@ -80,6 +82,24 @@ def children(on: date, today: date) -> list[ColumnElement[bool]]:
         not_(Person.restricted),
         not_(Person.objection_upheld),
         or_(Person.destroy_on.is_(None), Person.destroy_on > today),
+    ]
+
+
+def not_objected_in_writing(today: date) -> list[ColumnElement[bool]]:
+    """The children an aggregate that reaches ethnicity may count, beside `children`.
+
+    DOMAIN.md: DPA 2018 Sch 1 para 8 stops for a subject who objects in writing, from
+    the day the objection is received (a subject request of type `objection`, whatever
+    its later outcome: open, paused, refused or upheld), so that child is left out of
+    every aggregate that reaches ethnicity. Other aggregates rest on Art 6(1)(e) alone
+    and leave a child out only once the objection is upheld (`children`).
+    """
+    return [
+        ~exists().where(
+            SubjectRequest.subject_id == Person.id,
+            SubjectRequest.type == RequestType.OBJECTION.value,
+            SubjectRequest.received_on <= today,
+        )
     ]
 
 

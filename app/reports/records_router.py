@@ -4,18 +4,30 @@ rendered from the rule tables that decide, as JSON, Markdown or CSV."""
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Response
 
 from app.auth.deps import CallerDep
+from app.consent import schemas as consent_schemas
+from app.platform.categories import categories_of
 from app.policy import records
 from app.policy.rules import JsonValue
+from app.policy.vocabulary import Action, Category, RecordKind
 from app.reference import catalogue
 from app.reports import tabular
 from app.retention import rules as retention_rules
 
 router = APIRouter(tags=["policy"])
+
+_CONSENT_CATEGORIES: Final = categories_of(consent_schemas.ConsentRead)
+CONSENT_RECORDS: Final[dict[records.OwnBasesKey, frozenset[Category]]] = {
+    Action.RECORD_CONSENT: _CONSENT_CATEGORIES,
+    RecordKind.CONSENT: _CONSENT_CATEGORIES,
+    RecordKind.CONSENT_WITHDRAWAL: _CONSENT_CATEGORIES,
+}
+"""What recording, withdrawing and reading consent records touch (the consent schema):
+the actions and records whose bases are their own (Art 7(1))."""
 
 
 @lru_cache
@@ -73,11 +85,17 @@ def current_record() -> dict[str, JsonValue]:
         ],
         recipients=[
             records.Recipient(
-                code=r.code, name=r.name, consent_type=r.consent_type, purpose=r.purpose
+                code=r.code,
+                name=r.name,
+                consent_type=r.consent_type,
+                purpose=r.purpose,
+                country=r.country,
+                transfer_safeguard=r.transfer_safeguard,
             )
             for r in catalogue.recipients().values()
         ],
         retention=retention(),
+        touched=CONSENT_RECORDS,
     )
 
 

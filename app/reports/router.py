@@ -1,17 +1,17 @@
 """/v1/reports: take-up and impact, aggregates only, after disclosure control."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
 
-from app.auth.deps import CallerDep
-from app.decisions.guard import PurposeDep, Subject, check, today
+from app.decisions.access import Access, Shape, access, spec
+from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
 from app.platform.problems import Unprocessable
-from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Category, Purpose, SubjectKind
+from app.policy.vocabulary import Action, Category
 from app.reports import disclosure, schemas
 from app.reports import service as reports_service
 from app.reports.population import CANONICAL_ORDER, Dimension
@@ -75,32 +75,104 @@ def _cells(protected: disclosure.Protected) -> list[schemas.Cell]:
     ]
 
 
-def _aggregate(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    *,
-    purpose: Purpose,
-    categories: frozenset[Category],
-    resource: str,
-    detail: dict[str, object],
-) -> None:
-    """Decide (and audit) an aggregate under `purpose` before any count is made."""
-    check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.AGGREGATE,
+@dataclass(frozen=True, slots=True)
+class TakeUpAsk:
+    first: date
+    last: date
+    period: reports_service.Period
+    dimensions: list[Dimension]
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactAsk:
+    first: date
+    last: date
+    period: reports_service.Period
+    by: Dimension | None
+
+
+def _take_up_ask(
+    first: From,
+    last: To,
+    by: Annotated[
+        str, Query(max_length=100, description="Comma-separated, e.g. `area,age_band`.")
+    ] = "",
+) -> TakeUpAsk:
+    dimensions = _dimensions(by)
+    return TakeUpAsk(first, last, _period(first, last), dimensions)
+
+
+def _impact_ask(
+    first: From,
+    last: To,
+    by: Annotated[
+        Dimension | None, Query(description="One of `area`, `age_band`, `service`.")
+    ] = None,
+) -> ImpactAsk:
+    if by is not None and by not in IMPACT_BY:
+        raise Unprocessable("by", "one of area, age_band, service")
+    return ImpactAsk(first, last, _period(first, last), by)
+
+
+def _take_up_shape(_body: None, ask: TakeUpAsk | None) -> Shape:
+    """Decided (and audited) before any count is made; ethnicity only when grouped by it."""
+    if ask is None:
+        return Shape()
+    categories = TAKE_UP_CATEGORIES
+    if Dimension.ETHNICITY in ask.dimensions:
+        categories = categories | {Category.ETHNICITY}
+    return Shape(
         categories=categories,
-        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
-        resource=resource,
-        purposes=frozenset({purpose}),
-        detail=detail,
+        detail={
+            "from": ask.first.isoformat(),
+            "to": ask.last.isoformat(),
+            "by": [d.value for d in ask.dimensions],
+        },
     )
+
+
+def _impact_shape(_body: None, ask: ImpactAsk | None) -> Shape:
+    if ask is None:
+        return Shape()
+    return Shape(
+        detail={
+            "from": ask.first.isoformat(),
+            "to": ask.last.isoformat(),
+            "by": ask.by.value if ask.by else None,
+        }
+    )
+
+
+TakeUp = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "take_up_report",
+                Action.AGGREGATE,
+                TAKE_UP_CATEGORIES,
+                "report.take_up",
+                query=_take_up_ask,
+                shape=_take_up_shape,
+            )
+        )
+    ),
+]
+Impact = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "impact_report",
+                Action.AGGREGATE,
+                IMPACT_CATEGORIES,
+                "report.impact",
+                query=_impact_ask,
+                shape=_impact_shape,
+            )
+        )
+    ),
+]
 
 
 @router.get(
@@ -115,39 +187,9 @@ def _aggregate(
     "table is published with its totals after disclosure control: " + schemas.RULES,
     response_model_exclude_unset=True,
 )
-def take_up_report(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: KeysDep,
-    first: From,
-    last: To,
-    by: Annotated[
-        str, Query(max_length=100, description="Comma-separated, e.g. `area,age_band`.")
-    ] = "",
-) -> schemas.TakeUpReport:
-    dimensions = _dimensions(by)
-    period = _period(first, last)
-    categories = TAKE_UP_CATEGORIES
-    if Dimension.ETHNICITY in dimensions:
-        categories = categories | {Category.ETHNICITY}
-    _aggregate(
-        request,
-        response,
-        caller,
-        declared,
-        session,
-        purpose=Purpose.TAKE_UP_MONITORING,
-        categories=categories,
-        resource="report.take_up",
-        detail={
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "by": [d.value for d in dimensions],
-        },
-    )
+def take_up_report(granted: TakeUp, session: SessionDep, keys: KeysDep) -> schemas.TakeUpReport:
+    ask: TakeUpAsk = granted.query
+    first, last, dimensions, period = ask.first, ask.last, ask.dimensions, ask.period
     counts = reports_service.take_up(session, period, dimensions, keys)
     person_dims = [d for d in dimensions if d is not Dimension.SERVICE]
     return schemas.TakeUpReport(
@@ -178,33 +220,9 @@ def take_up_report(
     "Sch 1 para 2). Shares are worked out from the published counts. " + schemas.RULES,
     response_model_exclude_unset=True,
 )
-def impact_report(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: KeysDep,
-    first: From,
-    last: To,
-    by: Annotated[
-        Dimension | None, Query(description="One of `area`, `age_band`, `service`.")
-    ] = None,
-) -> schemas.ImpactReport:
-    if by is not None and by not in IMPACT_BY:
-        raise Unprocessable("by", "one of area, age_band, service")
-    period = _period(first, last)
-    _aggregate(
-        request,
-        response,
-        caller,
-        declared,
-        session,
-        purpose=Purpose.IMPACT_EVALUATION,
-        categories=IMPACT_CATEGORIES,
-        resource="report.impact",
-        detail={"from": first.isoformat(), "to": last.isoformat(), "by": by.value if by else None},
-    )
+def impact_report(granted: Impact, session: SessionDep, keys: KeysDep) -> schemas.ImpactReport:
+    ask: ImpactAsk = granted.query
+    first, last, by, period = ask.first, ask.last, ask.by, ask.period
     found = reports_service.impact(session, period, by, keys)
     tables = []
     for service, counts in found.tables:

@@ -35,6 +35,7 @@ from app.reports.population import (
     band_of,
     children,
     instants,
+    not_objected_in_writing,
 )
 
 NOT_RECORDED: Final = "not_recorded"
@@ -175,8 +176,9 @@ def _decrypted(
         yield row, cipher.decrypt(row.token, aad=field_aad(table, column, getattr(row, row_id)))
 
 
-def _recorded(period: Period) -> Select[*tuple[Any, ...]]:
-    """The children of the population whose ethnicity is recorded, in household order."""
+def _recorded(period: Period, where: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    """The children of the population (and `where`) whose ethnicity is recorded, in
+    household order."""
     return (
         select(
             Person.id,
@@ -188,18 +190,24 @@ def _recorded(period: Period) -> Select[*tuple[Any, ...]]:
         )
         .join(SpecialCategoryRecord, SpecialCategoryRecord.person_id == Person.id)
         .outerjoin(FamilyKey, FamilyKey.family_id == Person.family_id)
-        .where(*children(period.last, period.today), SpecialCategoryRecord.ethnicity.is_not(None))
+        .where(
+            *children(period.last, period.today),
+            *where,
+            SpecialCategoryRecord.ethnicity.is_not(None),
+        )
         .order_by(Person.family_id)
     )
 
 
-def _ethnicities(session: Session, period: Period, keys: KeyRing) -> Iterator[tuple[Any, str]]:
-    """Each child whose ethnicity is recorded, with their ethnic category.
+def _ethnicities(
+    session: Session, period: Period, keys: KeyRing, where: Sequence[ColumnElement[bool]]
+) -> Iterator[tuple[Any, str]]:
+    """Each child (of `where`) whose ethnicity is recorded, with their ethnic category.
 
     Core rows on the request's connection (the ORM's row handling would double the cost),
     streamed in batches from a server-side cursor.
     """
-    rows = _stream(session, _recorded(period))
+    rows = _stream(session, _recorded(period, where))
     for row, code in _decrypted(
         rows, keys, table="special_category", column="ethnicity", row_id="id"
     ):
@@ -231,7 +239,10 @@ def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: Key
     _tune(session)
     cutoffs = band_cutoffs(period.last)
     with_service = Dimension.SERVICE in by
-    named = _named_services(session, period, []) if with_service else ()
+    # Sch 1 para 8: a report that reaches ethnicity leaves out every child whose written
+    # objection has been received, in every table and total it publishes.
+    para8 = not_objected_in_writing(period.today) if Dimension.ETHNICITY in by else []
+    named = _named_services(session, period, para8) if with_service else ()
     levels: dict[Dimension, tuple[str, ...]] = {
         Dimension.AREA: area_levels(),
         Dimension.AGE_BAND: _band_levels(),
@@ -271,14 +282,16 @@ def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: Key
     else:
         # Children without an ethnicity recorded are counted in SQL; only those with one
         # are decrypted.
-        for centre, born, count in session.execute(_population_counts(period, unrecorded=True)):
+        for centre, born, count in session.execute(
+            _population_counts(period, unrecorded=True, where=para8)
+        ):
             population[key(centre, born)] += count
         ethnicity: dict[UUID, str] = {}
-        for row, code in _ethnicities(session, period, keys):
+        for row, code in _ethnicities(session, period, keys, para8):
             population[key(row.centre_code, row.date_of_birth, code)] += 1
             ethnicity[row.id] = code
         for person_id, centre, born, _, n_contacts in _stream(
-            session, _per_child_contacts(period, None)
+            session, _per_child_contacts(period, None, para8)
         ):
             child_key = key(centre, born, ethnicity.get(person_id))
             in_touch[child_key] += 1
@@ -286,7 +299,7 @@ def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: Key
                 contacts[child_key] += n_contacts
         if with_service:
             for person_id, centre, born, service, n_contacts in _stream(
-                session, _per_child_contacts(period, label)
+                session, _per_child_contacts(period, label, para8)
             ):
                 child_key = key(centre, born, ethnicity.get(person_id))
                 contacts[(*child_key, service)] += n_contacts
@@ -302,11 +315,13 @@ def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: Key
     )
 
 
-def _population_counts(period: Period, *, unrecorded: bool = False) -> Select[*tuple[Any, ...]]:
-    """Children by (centre, date of birth); `unrecorded`: only those whose ethnicity the
-    service does not hold."""
+def _population_counts(
+    period: Period, *, unrecorded: bool = False, where: Sequence[ColumnElement[bool]] = ()
+) -> Select[*tuple[Any, ...]]:
+    """Children (of `where`) by (centre, date of birth); `unrecorded`: only those whose
+    ethnicity the service does not hold."""
     query = select(Person.centre_code, Person.date_of_birth, func.count()).where(
-        *children(period.last, period.today)
+        *children(period.last, period.today), *where
     )
     if unrecorded:
         query = query.where(
@@ -350,9 +365,10 @@ def _labelled(label: ColumnElement[str] | None) -> list[Any]:
 
 
 def _per_child_contacts(
-    period: Period, label: ColumnElement[str] | None
+    period: Period, label: ColumnElement[str] | None, where: Sequence[ColumnElement[bool]] = ()
 ) -> Select[*tuple[Any, ...]]:
-    """Contacts per child (and service): for counts by a dimension SQL cannot see."""
+    """Contacts per child (of `where`, and service): for counts by a dimension SQL cannot
+    see."""
     service = label if label is not None else literal(None)
     grouping: list[Any] = [Contact.person_id, Person.centre_code, Person.date_of_birth]
     if label is not None:
@@ -360,7 +376,7 @@ def _per_child_contacts(
     return (
         select(*grouping[:3], service.label("service"), func.count())
         .join(Person, Person.id == Contact.person_id)
-        .where(*children(period.last, period.today), *_in_period(period))
+        .where(*children(period.last, period.today), *where, *_in_period(period))
         .group_by(*grouping)
     )
 

@@ -8,24 +8,16 @@ officer works here under `subject_rights` (API.md: the officer's audit work).
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Path, Query, status
 
-from app.auth.caller import Caller
-from app.auth.deps import CallerDep
-from app.decisions.guard import Allowed, Declared, PurposeDep, Subject, check
-from app.platform.categories import categories_of
+from app.decisions.access import Access, access, spec
+from app.decisions.guard import Context
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
-from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Purpose, SubjectKind
+from app.policy.vocabulary import Action
 from app.reviews import schemas
 from app.reviews import service as reviews_service
 
 router = APIRouter(tags=["reviews"])
-
-OFFICER_PURPOSES = frozenset({Purpose.SUBJECT_RIGHTS})
 
 DecisionId = Annotated[UUID, Path(description="The override's decision id (X-Decision-Id).")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Overrides per page.")]
@@ -34,31 +26,40 @@ Cursor = Annotated[
 ]
 
 
-def _officer(
-    session: Session,
-    request: Request,
-    response: Response,
-    caller: Caller,
-    declared: Declared,
-    *,
-    action: Action,
-    model: type[BaseModel],
-    detail: dict[str, Any] | None = None,
-) -> Allowed:
-    # The queue spans many subjects: the decision is the officer's, about no one person.
-    return check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=action,
-        categories=categories_of(model),
-        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
-        resource="safeguarding_review",
-        detail=detail,
-        purposes=OFFICER_PURPOSES,
-    )
+def _reviewed(ctx: Context, _view: object, _body: object) -> dict[str, Any]:
+    return {"reviewed_decision_id": ctx.request.path_params["decision_id"]}
+
+
+# The queue spans many subjects: the decisions are the officer's, about no one person.
+ListOverrides = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "list_overrides",
+                Action.LIST,
+                schemas.SafeguardingOverrideRead,
+                "safeguarding_review",
+            )
+        )
+    ),
+]
+ReviewOverride = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "review_override",
+                Action.WRITE,
+                schemas.SafeguardingReviewCreate,
+                "safeguarding_review",
+                body=schemas.SafeguardingReviewCreate,
+                detail=_reviewed,
+                idempotent=True,
+            )
+        )
+    ),
+]
 
 
 @router.get(
@@ -67,30 +68,18 @@ def _officer(
     description="The data protection officer, under `X-Purpose: subject_rights`. Lists "
     "every allowed use of the `safeguarding` purpose (reads, writes and shares, dry runs "
     "included) that has no review yet, with who used it, on whom, why and, for a share, "
-    "the recipient.",
+    "the recipient. The justification is kept encrypted under the subject's household "
+    "key: once the subject is erased or destroyed it is unreadable (`null`).",
 )
 def list_overrides(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    granted: ListOverrides, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> schemas.SafeguardingOverridePage:
-    allowed = _officer(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.LIST,
-        model=schemas.SafeguardingOverrideRead,
-    )
     found = reviews_service.awaiting(session, limit=limit, cursor=cursor)
     return schemas.SafeguardingOverridePage(
         items=[
-            allowed.only(schemas.SafeguardingOverrideRead, reviews_service.override_values(event))
+            granted.only(
+                schemas.SafeguardingOverrideRead, reviews_service.override_values(session, event)
+            )
             for event in found.items
         ],
         next_cursor=found.next_cursor,
@@ -113,24 +102,10 @@ def list_overrides(
 def review_override(
     decision_id: DecisionId,
     body: schemas.SafeguardingReviewCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
+    granted: ReviewOverride,
     session: SessionDep,
 ) -> schemas.SafeguardingReviewRead:
-    allowed = _officer(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.WRITE,
-        model=schemas.SafeguardingReviewCreate,
-        detail={"reviewed_decision_id": str(decision_id)},
-    )
-    review = reviews_service.record(session, decision_id, body, reviewed_by=caller.sub)
-    result = allowed.only(schemas.SafeguardingReviewRead, reviews_service.review_values(review))
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    review = reviews_service.record(session, decision_id, body, reviewed_by=granted.caller.sub)
+    result = granted.only(schemas.SafeguardingReviewRead, reviews_service.review_values(review))
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result

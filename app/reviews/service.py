@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.decisions.access import read_justification
 from app.platform.db import as_utc, utcnow
 from app.platform.pagination import decode_cursor, encode_cursor
 from app.platform.problems import Conflict, NotFound, Unprocessable
@@ -54,7 +55,7 @@ def awaiting(session: Session, *, limit: int, cursor: str | None) -> Page:
     return Page(items=shown, next_cursor=encode_cursor(str(shown[-1].id)) if more else None)
 
 
-def override_values(event: AuditEvent) -> dict[str, Any]:
+def override_values(session: Session, event: AuditEvent) -> dict[str, Any]:
     detail = orjson.loads(event.detail) if event.detail else {}
     return {
         "decision_id": event.decision_id,
@@ -68,7 +69,7 @@ def override_values(event: AuditEvent) -> dict[str, Any]:
         "recipient": detail.get("recipient"),
         "categories_granted": _split(event.categories_granted),
         "bases": _split(event.bases),
-        "justification": event.justification,
+        "justification": read_justification(session, event.justification, event.subject_id),
         "outcome": event.outcome,
     }
 

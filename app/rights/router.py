@@ -7,40 +7,35 @@ portability or erasure request reaches everything held: it is decided on the liv
 record (an erased subject answers 410).
 """
 
-from typing import Annotated, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 from uuid import UUID, uuid4
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.auth.caller import Caller
-from app.auth.deps import CallerDep
-from app.decisions.guard import Allowed, Declared, PurposeDep, Subject, check, today
-from app.decisions.subjects import person_subject
+from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.guard import Context, today
 from app.people import service as people_service
-from app.people.service import PersonView
 from app.platform.categories import categories_of
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
-from app.platform.problems import Conflict, NotFound, Unprocessable
-from app.policy.model import RecordState
-from app.policy.vocabulary import Action, Category, Purpose, SubjectKind
+from app.platform.problems import Conflict
+from app.policy.vocabulary import Action, Category
 from app.rights import schemas
 from app.rights import service as rights_service
 from app.rights.models import SubjectRequest
 
 router = APIRouter(tags=["rights"])
 
-OFFICER: Final = frozenset({Purpose.SUBJECT_RIGHTS})
 CASE_CATEGORIES: Final = categories_of(schemas.SubjectRequestRead)
 EVERYTHING: Final = frozenset(Category)
 RESOURCE: Final = "subject_request"
 FHIR_JSON: Final = "application/fhir+json"
 
 KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
-RequestId = Annotated[UUID, Path(description="The case's id.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Cases per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
@@ -52,82 +47,99 @@ CASE_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
 }
 
 
-def _case(session: Session, request_id: UUID) -> SubjectRequest:
-    case = rights_service.get(session, request_id)
-    if case is None:
-        raise NotFound("No subject request with this id.")
-    return case
-
-
-def _case_subject(case: SubjectRequest) -> Subject:
-    related = (case.requester_id,) if case.requester_id != case.subject_id else ()
-    return Subject(
-        case.subject_id, RecordState(kind=SubjectKind(case.subject_kind)), related_ids=related
-    )
-
-
 def _on_case(
-    session: Session,
-    request: Request,
-    response: Response,
-    caller: Caller,
-    declared: Declared,
-    case: SubjectRequest,
-    action: Action,
-) -> Allowed:
+    operation: str, action: Action, body: type[BaseModel] | None = None
+) -> Callable[..., Any]:
     """The case itself (opaque ids, dates, outcome): decided about its subject, whether
     or not the subject's record still exists."""
-    return check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=action,
-        categories=CASE_CATEGORIES,
-        subject=_case_subject(case),
-        resource=RESOURCE,
-        purposes=OFFICER,
-    )
+    return access(spec(operation, action, CASE_CATEGORIES, RESOURCE, subject=From.CASE, body=body))
 
 
-def _on_person(
-    session: Session,
-    request: Request,
-    response: Response,
-    caller: Caller,
-    declared: Declared,
-    person_id: UUID,
-    *,
-    action: Action,
-    categories: frozenset[Category],
-    related: tuple[UUID, ...] = (),
-    field: str | None = None,
-    detail: dict[str, object] | None = None,
-) -> tuple[PersonView, Allowed]:
-    """The subject's live record: 410 when erased or destroyed."""
-    try:
-        view, subject = person_subject(session, caller, declared, person_id, action=action)
-    except NotFound:
-        if field is None:
-            raise
-        raise Unprocessable(field, "no person with this id") from None
-    allowed = check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=action,
-        categories=categories,
-        subject=Subject(subject.id, subject.state, related_ids=related),
-        resource=RESOURCE,
-        purposes=OFFICER,
-        detail=detail,
-    )
-    if view is None:
-        raise AssertionError("a gone record is never allowed")  # pragma: no cover
-    return view, allowed
+def _decided(body: schemas.DecideBody | None, _query: object) -> Shape:
+    """Fulfilling a request reaches everything held, on the live record (410 once
+    erased); refusing it touches the case alone."""
+    if body is None:
+        return Shape()
+    if body.outcome is schemas.RequestOutcome.REFUSED:
+        return Shape(live=False)
+    return Shape(categories=EVERYTHING, live=True)
+
+
+def _decision_detail(ctx: Context, _view: object, body: schemas.DecideBody) -> dict[str, object]:
+    return {"subject_request_id": ctx.request.path_params["request_id"], "outcome": body.outcome}
+
+
+CreateCase = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_subject_request",
+                Action.WRITE,
+                CASE_CATEGORIES,
+                RESOURCE,
+                subject=From.BODY_PERSON,
+                body=schemas.SubjectRequestCreate,
+                related="requester_id",
+                idempotent=True,
+            )
+        )
+    ),
+]
+ListCases = Annotated[
+    Access,
+    Depends(access(spec("list_subject_requests", Action.LIST, CASE_CATEGORIES, RESOURCE))),
+]
+ReadCase = Annotated[Access, Depends(_on_case("read_subject_request", Action.READ))]
+ExtendCase = Annotated[
+    Access, Depends(_on_case("extend_subject_request", Action.WRITE, schemas.ExtendBody))
+]
+PauseCase = Annotated[
+    Access, Depends(_on_case("pause_subject_request", Action.WRITE, schemas.ReasonBody))
+]
+ResumeCase = Annotated[
+    Access, Depends(_on_case("resume_subject_request", Action.WRITE, schemas.ReasonBody))
+]
+LiftCase = Annotated[
+    Access, Depends(_on_case("lift_subject_request", Action.WRITE, schemas.ReasonBody))
+]
+DecideCase = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "decide_subject_request",
+                Action.WRITE,
+                CASE_CATEGORIES,
+                RESOURCE,
+                subject=From.CASE,
+                body=schemas.DecideBody,
+                shape=_decided,
+                detail=_decision_detail,
+            )
+        )
+    ),
+]
+ExportCase = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "export_subject_request",
+                Action.READ,
+                EVERYTHING,
+                RESOURCE,
+                subject=From.CASE,
+                live=True,
+            )
+        )
+    ),
+]
+
+
+def _the_case(granted: Access) -> SubjectRequest:
+    assert granted.case is not None
+    return granted.case
 
 
 def _read(session: Session, case: SubjectRequest) -> schemas.SubjectRequestRead:
@@ -153,38 +165,19 @@ def _read(session: Session, case: SubjectRequest) -> schemas.SubjectRequestRead:
     "subject_rights`.",
 )
 def create_subject_request(
-    body: schemas.SubjectRequestCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.SubjectRequestCreate, granted: CreateCase, session: SessionDep
 ) -> schemas.SubjectRequestRead:
-    related = (body.requester_id,) if body.requester_id != body.subject_id else ()
-    subject, allowed = _on_person(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        body.subject_id,
-        action=Action.WRITE,
-        categories=CASE_CATEGORIES,
-        related=related,
-        field="subject_id",
-    )
     case = rights_service.create(
         session,
         body,
-        subject,
+        granted.the_person(),
         people_service.find(session, body.requester_id),
-        caller.sub,
+        granted.caller.sub,
         request_id=uuid4(),
-        decision_id=allowed.decision_id,
+        decision_id=granted.decision_id,
     )
     result = _read(session, case)
-    idempotency.remember(session, status.HTTP_201_CREATED, result)
+    granted.remember(session, status.HTTP_201_CREATED, result)
     return result
 
 
@@ -194,10 +187,7 @@ def create_subject_request(
     description="A paused case is not overdue: its clock is stopped.",
 )
 def list_subject_requests(
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
+    _granted: ListCases,
     session: SessionDep,
     overdue: Annotated[bool | None, Query(description="Open and past `due_at`.")] = None,
     status_: Annotated[schemas.RequestStatus | None, Query(alias="status")] = None,
@@ -206,18 +196,6 @@ def list_subject_requests(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> schemas.SubjectRequestPage:
-    check(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        action=Action.LIST,
-        categories=CASE_CATEGORIES,
-        subject=Subject(None, RecordState(kind=SubjectKind.FAMILY)),
-        resource=RESOURCE,
-        purposes=OFFICER,
-    )
     on = today()
     found = rights_service.page(
         session,
@@ -250,17 +228,8 @@ def list_subject_requests(
     summary="Read a case, with its history",
     responses={404: {"description": "No case with this id"}},
 )
-def read_subject_request(
-    request_id: RequestId,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-) -> schemas.SubjectRequestRead:
-    case = _case(session, request_id)
-    _on_case(session, request, response, caller, declared, case, Action.READ)
-    return _read(session, case)
+def read_subject_request(granted: ReadCase, session: SessionDep) -> schemas.SubjectRequestRead:
+    return _read(session, _the_case(granted))
 
 
 @router.post(
@@ -269,17 +238,10 @@ def read_subject_request(
     responses={**CASE_RESPONSES, 422: {"description": "More than two further months in all"}},
 )
 def extend_subject_request(
-    request_id: RequestId,
-    body: schemas.ExtendBody,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.ExtendBody, granted: ExtendCase, session: SessionDep
 ) -> schemas.SubjectRequestRead:
-    case = _case(session, request_id)
-    _on_case(session, request, response, caller, declared, case, Action.WRITE)
-    rights_service.extend(session, case, body.months, body.reason, caller.sub, today())
+    case = _the_case(granted)
+    rights_service.extend(session, case, body.months, body.reason, granted.caller.sub, today())
     return _read(session, case)
 
 
@@ -289,17 +251,10 @@ def extend_subject_request(
     responses=CASE_RESPONSES,
 )
 def pause_subject_request(
-    request_id: RequestId,
-    body: schemas.ReasonBody,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.ReasonBody, granted: PauseCase, session: SessionDep
 ) -> schemas.SubjectRequestRead:
-    case = _case(session, request_id)
-    _on_case(session, request, response, caller, declared, case, Action.WRITE)
-    rights_service.pause(session, case, body.reason, caller.sub)
+    case = _the_case(granted)
+    rights_service.pause(session, case, body.reason, granted.caller.sub)
     return _read(session, case)
 
 
@@ -309,17 +264,10 @@ def pause_subject_request(
     responses=CASE_RESPONSES,
 )
 def resume_subject_request(
-    request_id: RequestId,
-    body: schemas.ReasonBody,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.ReasonBody, granted: ResumeCase, session: SessionDep
 ) -> schemas.SubjectRequestRead:
-    case = _case(session, request_id)
-    _on_case(session, request, response, caller, declared, case, Action.WRITE)
-    rights_service.resume(session, case, body.reason, caller.sub, today())
+    case = _the_case(granted)
+    rights_service.resume(session, case, body.reason, granted.caller.sub, today())
     return _read(session, case)
 
 
@@ -343,43 +291,18 @@ def resume_subject_request(
     },
 )
 def decide_subject_request(
-    request_id: RequestId,
-    body: schemas.DecideBody,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: Annotated[KeyRing, Depends(get_key_ring)],
+    body: schemas.DecideBody, granted: DecideCase, session: SessionDep, keys: KeysDep
 ) -> schemas.SubjectRequestRead:
-    case = _case(session, request_id)
-    subject: PersonView | None = None
-    detail: dict[str, object] = {"subject_request_id": str(case.id), "outcome": body.outcome}
-    if body.outcome is schemas.RequestOutcome.REFUSED:
-        allowed = _on_case(session, request, response, caller, declared, case, Action.WRITE)
-    else:
-        related = (case.requester_id,) if case.requester_id != case.subject_id else ()
-        subject, allowed = _on_person(
-            session,
-            request,
-            response,
-            caller,
-            declared,
-            case.subject_id,
-            action=Action.WRITE,
-            categories=EVERYTHING,
-            related=related,
-            detail=detail,
-        )
+    case = _the_case(granted)
     rights_service.decide(
         session,
         case,
         body,
-        subject,
+        granted.person,
         keys,
-        caller.sub,
+        granted.caller.sub,
         today(),
-        decision_id=allowed.decision_id,
+        decision_id=granted.decision_id,
     )
     return _read(session, case)
 
@@ -390,17 +313,10 @@ def decide_subject_request(
     responses=CASE_RESPONSES,
 )
 def lift_subject_request(
-    request_id: RequestId,
-    body: schemas.ReasonBody,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
+    body: schemas.ReasonBody, granted: LiftCase, session: SessionDep
 ) -> schemas.SubjectRequestRead:
-    case = _case(session, request_id)
-    allowed = _on_case(session, request, response, caller, declared, case, Action.WRITE)
-    rights_service.lift(session, case, body.reason, caller.sub, allowed.decision_id)
+    case = _the_case(granted)
+    rights_service.lift(session, case, body.reason, granted.caller.sub, granted.decision_id)
     return _read(session, case)
 
 
@@ -429,27 +345,9 @@ def lift_subject_request(
     },
 )
 def export_subject_request(
-    request_id: RequestId,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: KeysDep,
+    granted: ExportCase, request: Request, response: Response, session: SessionDep, keys: KeysDep
 ) -> Response:
-    case = _case(session, request_id)
-    related = (case.requester_id,) if case.requester_id != case.subject_id else ()
-    _on_person(
-        session,
-        request,
-        response,
-        caller,
-        declared,
-        case.subject_id,
-        action=Action.READ,
-        categories=EVERYTHING,
-        related=related,
-    )
+    case = _the_case(granted)
     found = rights_service.stored_package(session, case, keys)
     if found is None:
         raise Conflict("This case has no package: only a fulfilled access or portability request.")

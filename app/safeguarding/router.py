@@ -5,12 +5,11 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Query, status
 
+from app.decisions.access import Access, From, Shape, access, spec
 from app.decisions.guard import today
-from app.decisions.subjects import PersonAccess, person_guard
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
-from app.policy.vocabulary import Action
+from app.policy.vocabulary import Action, RecordKind
 from app.safeguarding import schemas
 from app.safeguarding import service as safeguarding_service
 
@@ -22,13 +21,50 @@ Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
 ]
 
+_STATUSES = frozenset(
+    {schemas.SafeguardingKind.CHILD_PROTECTION_PLAN, schemas.SafeguardingKind.LOOKED_AFTER}
+)
+
+
+def _record(body: schemas.SafeguardingCreate | None, _query: object) -> Shape:
+    """DOMAIN.md "Who may record what": a plan or looked-after status belongs to those
+    children's social care told; a risk issue or assessment to anyone who safeguards."""
+    if body is None:
+        return Shape()
+    status = body.kind in _STATUSES
+    return Shape(record=RecordKind.SAFEGUARDING_STATUS if status else RecordKind.SAFEGUARDING_NOTE)
+
+
 ReadSafeguarding = Annotated[
-    PersonAccess,
-    Depends(person_guard(Action.READ, schemas.SafeguardingRead, "safeguarding")),
+    Access,
+    Depends(
+        access(
+            spec(
+                "list_safeguarding",
+                Action.READ,
+                schemas.SafeguardingRead,
+                "safeguarding",
+                subject=From.PERSON,
+            )
+        )
+    ),
 ]
 WriteSafeguarding = Annotated[
-    PersonAccess,
-    Depends(person_guard(Action.WRITE, schemas.SafeguardingCreate, "safeguarding")),
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_safeguarding",
+                Action.WRITE,
+                schemas.SafeguardingCreate,
+                "safeguarding",
+                subject=From.PERSON,
+                body=schemas.SafeguardingCreate,
+                shape=_record,
+                idempotent=True,
+            )
+        )
+    ),
 ]
 
 
@@ -41,17 +77,17 @@ WriteSafeguarding = Annotated[
     response_model_exclude_unset=True,
 )
 def list_safeguarding(
-    access: ReadSafeguarding,
+    granted: ReadSafeguarding,
     session: SessionDep,
     keys: KeysDep,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> schemas.SafeguardingPage:
     found = safeguarding_service.page(
-        session, access.person, keys, today(), limit=limit, cursor=cursor
+        session, granted.the_person(), keys, today(), limit=limit, cursor=cursor
     )
     return schemas.SafeguardingPage(
-        items=[access.allowed.only(schemas.SafeguardingRead, item) for item in found.items],
+        items=[granted.only(schemas.SafeguardingRead, item) for item in found.items],
         next_cursor=found.next_cursor,
     )
 
@@ -60,22 +96,25 @@ def list_safeguarding(
     "/people/{person_id}/safeguarding",
     status_code=status.HTTP_201_CREATED,
     summary="Record a risk issue, plan, looked-after status or assessment",
-    description="`summary` and `source` are stored encrypted. A retry with the same "
-    "`Idempotency-Key` returns the first record's id and dates (`Idempotent-Replayed: "
-    "true`) without `summary` and `source`, which are never kept outside the encrypted "
-    "record.",
+    description="Every field is stored encrypted. A `child_protection_plan` or "
+    "`looked_after` status is recorded under `safeguarding` only, by a health visitor, "
+    "family worker or children's centre worker (children's social care decides it; "
+    "`source` says who told them); a `risk_issue` or `assessment` by any role that may "
+    "declare `safeguarding`. Any other role is 403 `purpose_not_permitted`. A retry "
+    "with the same `Idempotency-Key` is decided like the first call and returns the first "
+    "record's `id`, `person_id` and `created_at` (`Idempotent-Replayed: true`): what it "
+    "says of the child is never kept outside the encrypted record.",
     response_model_exclude_unset=True,
 )
 def create_safeguarding(
     body: schemas.SafeguardingCreate,
-    idempotency: IdempotencyDep,
-    access: WriteSafeguarding,
+    granted: WriteSafeguarding,
     session: SessionDep,
     keys: KeysDep,
 ) -> schemas.SafeguardingRead:
     stored = safeguarding_service.create(
-        session, access.person, body, keys, today(), record_id=uuid4()
+        session, granted.the_person(), body, keys, today(), record_id=uuid4()
     )
-    replay = access.allowed.only(schemas.SafeguardingRead, safeguarding_service.replayable(stored))
-    idempotency.remember(session, status.HTTP_201_CREATED, replay)
-    return access.allowed.only(schemas.SafeguardingRead, stored)
+    replay = granted.only(schemas.SafeguardingRead, safeguarding_service.replayable(stored))
+    granted.remember(session, status.HTTP_201_CREATED, replay)
+    return granted.only(schemas.SafeguardingRead, stored)

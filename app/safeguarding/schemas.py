@@ -1,7 +1,8 @@
 """Risk issues, child protection plans, looked-after status and assessments.
 
 Every field is `safeguarding` data (DOMAIN.md: treat as the most sensitive; police
-information is Art 10 data). `summary` and `source` are stored encrypted.
+information is Art 10 data). Every one of them is stored encrypted, the kind and dates
+as much as the text (DOMAIN.md, "Identifiers and validation").
 """
 
 from datetime import date, datetime

@@ -2,16 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, status
 
 from app.auth.deps import CallerDep
-from app.decisions.guard import PurposeDep, today
-from app.decisions.subjects import decide_for_person
+from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.idempotency import IdempotencyDep
 from app.platform.pagination import decode_cursor, encode_cursor
-from app.platform.problems import NotFound, Unprocessable
 from app.policy.vocabulary import Action
 from app.reference import catalogue
 from app.sharing import schemas
@@ -23,6 +21,38 @@ KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Recipients per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=400, description="`next_cursor` from the previous page.")
+]
+
+
+def _share(body: schemas.ShareCreate | None, _query: object) -> Shape:
+    """A share is decided for its recipient and the categories it asks for."""
+    if body is None:
+        return Shape()
+    to = sharing_service.recipient(body.recipient)
+    return Shape(
+        categories=frozenset(body.categories),
+        recipient=to.code,
+        recipient_consent_type=to.consent_type,
+        detail={"recipient": to.code},
+    )
+
+
+Share = Annotated[
+    Access,
+    Depends(
+        access(
+            spec(
+                "create_share",
+                Action.SHARE,
+                frozenset(),
+                "share",
+                subject=From.BODY_PERSON,
+                body=schemas.ShareCreate,
+                shape=_share,
+                idempotent=True,
+            )
+        )
+    ),
 ]
 
 
@@ -62,7 +92,9 @@ def list_recipients(
     summary="Share a person's data with an organisation outside the service",
     description="A decision of its own for (subject, recipient, categories, purpose): "
     "allowed with an active consent of the recipient's consent type, naming it and "
-    "covering every category asked; otherwise only under `safeguarding` with "
+    "covering every category asked (under `early_help` without a child protection plan, "
+    "also an active `early_help_support` consent covering them); otherwise only under "
+    "`safeguarding` with "
     "`X-Justification` (every such share is listed for the officer's review). A share "
     "asking for a category it may not have is refused whole (`403`). On success the "
     "package disclosed is returned and recorded as a disclosure, shown in the person's "
@@ -71,43 +103,17 @@ def list_recipients(
     response_model_exclude_unset=True,
 )
 def create_share(
-    body: schemas.ShareCreate,
-    idempotency: IdempotencyDep,
-    request: Request,
-    response: Response,
-    caller: CallerDep,
-    declared: PurposeDep,
-    session: SessionDep,
-    keys: KeysDep,
+    body: schemas.ShareCreate, granted: Share, session: SessionDep, keys: KeysDep
 ) -> schemas.ShareRead:
     to = sharing_service.recipient(body.recipient)
-    try:
-        access = decide_for_person(
-            session,
-            request,
-            response,
-            caller,
-            declared,
-            body.subject_id,
-            action=Action.SHARE,
-            categories=frozenset(body.categories),
-            resource="share",
-            recipient=to.code,
-            recipient_consent_type=to.consent_type,
-            detail={"recipient": to.code},
-        )
-    except NotFound:
-        # The person is named in the body, not the path: a bad reference is invalid input.
-        raise Unprocessable("subject_id", "no person with this id") from None
-    package = sharing_service.package(
-        session, access.person, access.allowed.categories, keys, today()
-    )
+    person = granted.the_person()
+    package = sharing_service.package(session, person, granted.categories, keys, today())
     disclosure = sharing_service.record(
-        session, access.allowed, caller, declared.purpose, access.person.id, to
+        session, granted.allowed, granted.caller, granted.declared.purpose, person.id, to
     )
     disclosed = sharing_service.values(
-        disclosure, review_required=access.allowed.decision.review_required
+        disclosure, review_required=granted.allowed.decision.review_required
     )
     # The data itself is never kept outside the record: a replay names the disclosure only.
-    idempotency.remember(session, status.HTTP_201_CREATED, schemas.ShareRead(**disclosed))
+    granted.remember(session, status.HTTP_201_CREATED, schemas.ShareRead(**disclosed))
     return schemas.ShareRead(**disclosed, package=schemas.SharePackage(**package))

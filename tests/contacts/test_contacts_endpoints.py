@@ -137,18 +137,18 @@ def test_early_help_without_consent_cannot_record_a_contact(
     assert held(session) == 0
 
 
-def test_a_review_outcome_needs_consent_covering_health(
+def test_a_development_review_is_recorded_only_under_health_care(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
     child = factories.make_child(session)
-    factories.give_early_help_consent(session, child, categories=("identity", "services"))
+    factories.give_early_help_consent(session, child)
     response = client.post(
         f"/v1/people/{child.id}/contacts",
         json=review(),
         headers=headers("health_visitor", "early_help"),
     )
     assert response.status_code == 403
-    assert response.json()["reason"] == "consent_required"
+    assert response.json()["reason"] == "purpose_not_permitted"
     assert held(session) == 0
 
 

@@ -218,7 +218,7 @@ def test_special_category_values_are_sealed_under_the_family_key(connection: Con
                 assert EthnicCategory(plain)
 
 
-def test_child_protection_plans_are_active_and_their_summaries_sealed(
+def test_child_protection_plans_are_active_and_every_column_about_the_child_sealed(
     connection: Connection,
 ) -> None:
     load(connection, 200)
@@ -231,14 +231,19 @@ def test_child_protection_plans_are_active_and_their_summaries_sealed(
     assert rows
     for row in rows:
         assert row.person_kind == "child"
-        assert row.kind == "child_protection_plan"
+        cipher = by_family[row.family_id]
+        plain = {
+            column: cipher.decrypt(
+                getattr(row, column), aad=field_aad("safeguarding_record", column, row.id)
+            )
+            for column in ("kind", "start_date", "summary")
+        }
+        assert plain["kind"] == "child_protection_plan"
         assert row.end_date is None
-        assert row.start_date <= TODAY
-        plain = by_family[row.family_id].decrypt(
-            row.summary, aad=field_aad("safeguarding_record", "summary", row.id)
-        )
-        assert plain.startswith("Child protection plan")
-        assert_sealed(row.summary, plain)
+        assert date.fromisoformat(plain["start_date"]) <= TODAY
+        assert plain["summary"].startswith("Child protection plan")
+        for column, value in plain.items():
+            assert_sealed(getattr(row, column), value)
 
 
 def test_development_reviews_carry_a_sealed_outcome(connection: Connection) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,13 @@ def enrolment(child_id: UUID, **overrides: Any) -> dict[str, Any]:
 
 def health_care(headers: Headers, **extra: str) -> dict[str, str]:
     return headers("health_visitor", "health_care", **extra)
+
+
+def own_nursery(headers: Headers, **extra: str) -> dict[str, str]:
+    """A practitioner of the first nursery, the one the enrolment tests enrol at."""
+    return headers(
+        "nursery_practitioner", "nursery_care", nursery_id=factories.nursery_ids()[0], **extra
+    )
 
 
 def errors(response: httpx.Response) -> list[str]:
@@ -81,7 +89,7 @@ def test_the_nursery_list_pages_with_next_cursor(client: TestClient, headers: He
 # --- enrolments ------------------------------------------------------------------------
 
 
-def test_a_health_visitor_enrols_a_child_at_a_nursery(
+def test_a_practitioner_of_the_nursery_enrols_a_child_there(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
     nursery = factories.nursery_ids()[0]
@@ -89,7 +97,7 @@ def test_a_health_visitor_enrols_a_child_at_a_nursery(
     response = client.post(
         f"/v1/nurseries/{nursery}/enrolments",
         json=enrolment(child.id, end_date=str(factories.today() + timedelta(days=300))),
-        headers=health_care(headers),
+        headers=own_nursery(headers),
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -111,7 +119,7 @@ def test_enrolling_at_an_unknown_nursery_is_404(
     response = client.post(
         f"/v1/nurseries/{uuid4()}/enrolments",
         json=enrolment(child.id),
-        headers=health_care(headers),
+        headers=own_nursery(headers),
     )
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -125,7 +133,7 @@ def test_enrolling_a_carer_is_rejected_naming_child_id(
     response = client.post(
         f"/v1/nurseries/{factories.nursery_ids()[0]}/enrolments",
         json=enrolment(carer.id),
-        headers=health_care(headers),
+        headers=own_nursery(headers),
     )
     assert errors(response) == ["child_id"]
     assert held(session) == 0
@@ -137,7 +145,7 @@ def test_enrolling_someone_unknown_is_rejected_naming_child_id(
     response = client.post(
         f"/v1/nurseries/{factories.nursery_ids()[0]}/enrolments",
         json=enrolment(uuid4()),
-        headers=health_care(headers),
+        headers=own_nursery(headers),
     )
     assert errors(response) == ["child_id"]
     assert held(session) == 0
@@ -150,7 +158,7 @@ def test_an_enrolment_ending_before_it_starts_is_rejected(
     response = client.post(
         f"/v1/nurseries/{factories.nursery_ids()[0]}/enrolments",
         json=enrolment(child.id, end_date=str(factories.today() - timedelta(days=1))),
-        headers=health_care(headers),
+        headers=own_nursery(headers),
     )
     assert errors(response) == ["end_date"]
     assert held(session) == 0
@@ -169,19 +177,42 @@ def test_an_enrolment_needs_a_purpose(
     assert held(session) == 0
 
 
-def test_a_nursery_practitioner_cannot_enrol_a_child_not_yet_at_their_nursery(
+def test_a_nursery_practitioner_cannot_enrol_a_child_at_another_nursery(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
-    nursery = factories.nursery_ids()[0]
+    mine, theirs = factories.nursery_ids()[:2]
     child = factories.make_child(session)
     response = client.post(
-        f"/v1/nurseries/{nursery}/enrolments",
+        f"/v1/nurseries/{theirs}/enrolments",
         json=enrolment(child.id),
-        headers=headers("nursery_practitioner", "nursery_care", nursery_id=nursery),
+        headers=headers("nursery_practitioner", "nursery_care", nursery_id=mine),
     )
     assert response.status_code == 403
     assert response.json()["reason"] == "out_of_scope"
     assert event(session, response).reason == "out_of_scope"
+    assert held(session) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "purpose"),
+    [
+        ("health_visitor", "health_care"),
+        ("childrens_centre_worker", "service_invitation"),
+        ("family_worker", "early_help"),
+    ],
+)
+def test_only_a_practitioner_of_the_nursery_may_enrol_a_child(
+    client: TestClient, session: Session, headers: Headers, role: str, purpose: str
+) -> None:
+    child = factories.make_child(session)
+    response = client.post(
+        f"/v1/nurseries/{factories.nursery_ids()[0]}/enrolments",
+        json=enrolment(child.id),
+        headers=headers(role, purpose),
+    )
+    assert response.status_code == 403
+    assert response.json()["reason"] == "purpose_not_permitted"
+    assert event(session, response).reason == "purpose_not_permitted"
     assert held(session) == 0
 
 
@@ -190,7 +221,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_enrolment(
 ) -> None:
     child = factories.make_child(session)
     url = f"/v1/nurseries/{factories.nursery_ids()[0]}/enrolments"
-    h = health_care(headers, Idempotency_Key="enrol-retry-1")
+    h = own_nursery(headers, Idempotency_Key="enrol-retry-1")
     first = client.post(url, json=enrolment(child.id), headers=h)
     retry = client.post(url, json=enrolment(child.id), headers=h)
     assert (first.status_code, retry.status_code) == (201, 201)
@@ -204,7 +235,7 @@ def test_the_same_idempotency_key_with_a_different_body_is_rejected(
 ) -> None:
     child = factories.make_child(session)
     url = f"/v1/nurseries/{factories.nursery_ids()[0]}/enrolments"
-    h = health_care(headers, Idempotency_Key="enrol-retry-2")
+    h = own_nursery(headers, Idempotency_Key="enrol-retry-2")
     client.post(url, json=enrolment(child.id), headers=h)
     response = client.post(
         url,

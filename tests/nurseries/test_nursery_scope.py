@@ -162,7 +162,7 @@ def test_an_enrolment_recorded_through_the_api_brings_the_child_into_scope(
     enrolled = client.post(
         f"/v1/nurseries/{a}/enrolments",
         json={"child_id": str(child.id), "start_date": str(factories.today())},
-        headers=headers("health_visitor", "health_care"),
+        headers=h,
     )
     assert enrolled.status_code == 201, enrolled.text
     response = client.get(f"/v1/people/{child.id}", headers=h)

@@ -14,6 +14,7 @@ from app.people.models import Family, FamilyKey, Person
 from tests import factories
 
 Headers = Callable[..., dict[str, str]]
+FW_WHY = "Family worker key work agreed at the strategy meeting"
 HV = ("health_visitor", "health_care")
 SPECIAL = {
     "ethnicity": "N",
@@ -244,7 +245,7 @@ def test_family_worker_support_keeps_the_child_to_25(
     response = client.post(
         f"/v1/people/{child.id}/family-worker-support",
         json={"started_on": str(factories.today())},
-        headers=headers(*HV),
+        headers=headers("family_worker", "safeguarding", justification=FW_WHY),
     )
     assert response.status_code == 201, response.text
     assert response.json()["retention_until"] == str(

@@ -100,6 +100,7 @@ def test_the_steps_run_in_domain_md_order() -> None:
         "gone",
         "purpose_permitted",
         "in_scope",
+        "known",
         "within_retention",
         "not_restricted",
         "not_objected",

@@ -44,7 +44,8 @@ def contact(
     assert view is not None
     body = contact_schemas.ContactCreate(
         kind=contact_schemas.ContactKind(kind),
-        occurred_at=datetime.combine(on, time(12), UTC),
+        # Midday, or now on a day not yet at midday: never in the future.
+        occurred_at=min(datetime.combine(on, time(12), UTC), datetime.now(UTC)),
         staff_role="health_visitor" if kind == "development_review" else "childrens_centre_worker",
         service=service,
         review=contact_schemas.DevelopmentReview(review) if review else None,

@@ -17,6 +17,7 @@ from tests import factories
 from tests.retention.aging import expire
 
 Headers = Callable[..., dict[str, str]]
+FW_WHY = "Family worker key work agreed at the strategy meeting"
 HV = ("health_visitor", "health_care")
 OFFICER = ("data_protection_officer", "subject_rights")
 LEGAL = ("data_protection_officer", "legal_claims")
@@ -113,14 +114,14 @@ def _everything_about_one_household(
         client,
         f"/v1/nurseries/{nursery}/enrolments",
         {"child_id": str(child_id), "start_date": str(factories.today())},
-        headers(*HV),
+        headers("nursery_practitioner", "nursery_care", nursery_id=nursery),
     )
     ids.add(UUID(enrolment["id"]))
     support = _post(
         client,
         f"/v1/people/{child_id}/family-worker-support",
         {"started_on": str(factories.today())},
-        headers(*HV),
+        headers("family_worker", "safeguarding", justification=FW_WHY),
     )
     ids.add(UUID(support["id"]))
     _post(

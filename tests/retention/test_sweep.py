@@ -19,6 +19,7 @@ from tests.retention.aging import age_child
 Headers = Any
 OFFICER = ("data_protection_officer", "subject_rights")
 LEGAL = ("data_protection_officer", "legal_claims")
+FW_WHY = "Family worker key work agreed at the strategy meeting"
 HV = ("health_visitor", "health_care")
 
 
@@ -47,7 +48,7 @@ def three(
     support = client.post(
         f"/v1/people/{supported[2]}/family-worker-support",
         json={"started_on": str(factories.today())},
-        headers=headers(*HV),
+        headers=headers("family_worker", "safeguarding", justification=FW_WHY),
     )
     assert support.status_code == 201, support.text
     for _, _, child_id in (plain, supported, held):

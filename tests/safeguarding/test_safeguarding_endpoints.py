@@ -1,5 +1,6 @@
 """GET and POST /v1/people/{id}/safeguarding: the record, the decision, the audit event."""
 
+import base64
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.people.models import Person
 from app.safeguarding.models import SafeguardingRecord
 from tests import factories
 
@@ -259,7 +261,9 @@ def test_reading_under_safeguarding_with_a_justification_is_allowed_and_flagged_
     assert audited.allowed
     assert (audited.action, audited.resource) == ("read", "safeguarding")
     assert audited.review_required
-    assert audited.justification == WHY
+    # Kept encrypted under the household key (police information is Art 10 data).
+    assert audited.justification is not None
+    assert WHY not in audited.justification
 
 
 def test_health_care_cannot_read_safeguarding_records(
@@ -368,6 +372,46 @@ def test_records_starting_the_same_day_page_without_loss_or_repeat(
     assert sorted(seen) == sorted(made)
 
 
+def _two_pages_cursor(client: TestClient, session: Session, headers: Headers, child: Person) -> str:
+    for days_ago in (1, 2):
+        factories.make_safeguarding_record(
+            session, child, start=factories.today() - timedelta(days=days_ago)
+        )
+    first = client.get(
+        f"/v1/people/{child.id}/safeguarding", params={"limit": 1}, headers=safeguarding(headers)
+    )
+    cursor = first.json()["next_cursor"]
+    assert cursor
+    return str(cursor)
+
+
+def test_a_cursor_does_not_reveal_a_start_date(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session)
+    cursor = _two_pages_cursor(client, session, headers, child)
+    assert cursor.startswith("v1.")
+    raw = base64.urlsafe_b64decode(cursor[3:] + "=" * (-len(cursor[3:]) % 4))
+    day = factories.today() - timedelta(days=1)
+    for spelling in (day.isoformat(), day.strftime("%Y%m%d")):
+        assert spelling.encode() not in raw
+
+
+def test_a_cursor_issued_for_another_person_is_rejected(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    family = factories.make_family(session)
+    child = factories.make_child(session, family=family)
+    cursor = _two_pages_cursor(client, session, headers, child)
+    sibling = factories.make_child(session, family=family)
+    response = client.get(
+        f"/v1/people/{sibling.id}/safeguarding",
+        params={"cursor": cursor},
+        headers=safeguarding(headers),
+    )
+    assert errors(response) == ["cursor"]
+
+
 def test_a_cursor_the_service_did_not_issue_is_rejected(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
@@ -412,24 +456,37 @@ def test_the_same_idempotency_key_with_a_different_body_is_rejected(
 # --- at rest ---------------------------------------------------------------------------
 
 
-def test_summary_and_source_are_stored_encrypted(
+def test_every_column_about_the_child_is_stored_encrypted(
     client: TestClient, session: Session, headers: Headers
 ) -> None:
     child = factories.make_child(session)
+    start, end = factories.today() - timedelta(days=7), factories.today() + timedelta(days=90)
+    plain = {
+        "kind": "child_protection_plan",
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "summary": "Mother disclosed coercive control",
+        "source": "Metropolitan Police",
+    }
     response = client.post(
-        f"/v1/people/{child.id}/safeguarding",
-        json=record(summary="Mother disclosed coercive control", source="Metropolitan Police"),
-        headers=safeguarding(headers),
+        f"/v1/people/{child.id}/safeguarding", json=plain, headers=safeguarding(headers)
     )
-    assert response.status_code == 201
-    summary, source = session.execute(
-        text("SELECT summary, source FROM safeguarding_record WHERE person_id = :p"),
-        {"p": _uuid_param(session, child.id)},
-    ).one()
-    assert "coercive" not in summary
-    assert "Metropolitan" not in source
-    assert summary.startswith("v1.")
-    assert source.startswith("v1.")
+    assert response.status_code == 201, response.text
+    stored = (
+        session.execute(
+            text(
+                "SELECT kind, start_date, end_date, summary, source FROM safeguarding_record "
+                "WHERE person_id = :p"
+            ),
+            {"p": _uuid_param(session, child.id)},
+        )
+        .one()
+        ._asdict()
+    )
+    for column, value in plain.items():
+        assert isinstance(stored[column], str), column
+        assert stored[column].startswith("v1."), column
+        assert value not in stored[column], column
 
 
 def test_the_idempotency_record_keeps_no_safeguarding_text(
@@ -446,6 +503,39 @@ def test_the_idempotency_record_keeps_no_safeguarding_text(
     ).scalars()
     assert b"coercive" not in bytes(body)
     assert b"Metropolitan" not in bytes(body)
+
+
+def test_the_idempotency_record_keeps_neither_the_kind_nor_the_dates(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session)
+    start = factories.today() - timedelta(days=7)
+    client.post(
+        f"/v1/people/{child.id}/safeguarding",
+        json=record(start_date=str(start), end_date=str(start + timedelta(days=200))),
+        headers=safeguarding(headers, Idempotency_Key="sg-kind-dates"),
+    )
+    [body] = session.execute(
+        text("SELECT body FROM idempotency_record WHERE key = 'sg-kind-dates'")
+    ).scalars()
+    kept = bytes(body)
+    for secret in ("child_protection_plan", start.isoformat(), "end_date", "active"):
+        assert secret.encode() not in kept, secret
+
+
+def test_a_replay_returns_the_ids_and_when_it_was_recorded(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session)
+    h = safeguarding(headers, Idempotency_Key="sg-replay-shape")
+    first = client.post(f"/v1/people/{child.id}/safeguarding", json=record(), headers=h)
+    retry = client.post(f"/v1/people/{child.id}/safeguarding", json=record(), headers=h)
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == {
+        "id": first.json()["id"],
+        "person_id": str(child.id),
+        "created_at": first.json()["created_at"],
+    }
 
 
 def _uuid_param(session: Session, value: UUID) -> str | UUID:
