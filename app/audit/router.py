@@ -5,14 +5,14 @@ from typing import Annotated, Final
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import schemas
 from app.audit import service as audit_service
 from app.audit.models import AuditEvent
-from app.decisions.access import Access, From, access, read_justification, spec
+from app.decisions.access import Access, From, declare, read_justification
 from app.platform.db import SessionDep
 from app.platform.pagination import decode_cursor, encode_cursor
 from app.platform.problems import Unprocessable
@@ -22,17 +22,11 @@ router = APIRouter(tags=["audit"])
 
 TRAIL_CATEGORIES: Final = frozenset({Category.IDENTITY})
 
-VerifyTrail = Annotated[
-    Access, Depends(access(spec("verify_trail", Action.READ, TRAIL_CATEGORIES, "audit")))
-]
-ListEvents = Annotated[
-    Access, Depends(access(spec("list_events", Action.READ, TRAIL_CATEGORIES, "audit")))
-]
+VerifyTrail = Annotated[Access, declare("verify_trail", Action.READ, TRAIL_CATEGORIES, "audit")]
+ListEvents = Annotated[Access, declare("list_events", Action.READ, TRAIL_CATEGORIES, "audit")]
 AccessLog = Annotated[
     Access,
-    Depends(
-        access(spec("access_log", Action.READ, TRAIL_CATEGORIES, "access_log", subject=From.PERSON))
-    ),
+    declare("access_log", Action.READ, TRAIL_CATEGORIES, "access_log", subject=From.PERSON),
 ]
 
 

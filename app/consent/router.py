@@ -7,11 +7,11 @@ consent it records, and rests on a legal obligation (art6-1-c).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from app.consent import schemas
 from app.consent import service as consent_service
-from app.decisions.access import Access, From, access, spec
+from app.decisions.access import Access, From, declare
 from app.people import service as people_service
 from app.platform.db import SessionDep
 from app.policy.vocabulary import Action, RecordKind
@@ -25,51 +25,39 @@ Cursor = Annotated[
 
 RecordConsent = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_consent",
-                Action.RECORD_CONSENT,
-                schemas.ConsentRead,
-                "consent",
-                subject=From.BODY_PERSON,
-                body=schemas.ConsentCreate,
-                also="also_covers",
-                record=RecordKind.CONSENT,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_consent",
+        Action.RECORD_CONSENT,
+        schemas.ConsentRead,
+        "consent",
+        subject=From.BODY_PERSON,
+        body=schemas.ConsentCreate,
+        also="also_covers",
+        record=RecordKind.CONSENT,
+        idempotent=True,
     ),
 ]
 WithdrawConsent = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "withdraw_consent",
-                Action.RECORD_CONSENT,
-                schemas.ConsentRead,
-                "consent",
-                subject=From.CONSENT,
-                body=schemas.ConsentWithdraw,
-                record=RecordKind.CONSENT_WITHDRAWAL,
-            )
-        )
+    declare(
+        "withdraw_consent",
+        Action.RECORD_CONSENT,
+        schemas.ConsentRead,
+        "consent",
+        subject=From.CONSENT,
+        body=schemas.ConsentWithdraw,
+        record=RecordKind.CONSENT_WITHDRAWAL,
     ),
 ]
 ReadConsents = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "list_consents",
-                Action.READ,
-                schemas.ConsentRead,
-                "consent",
-                subject=From.PERSON,
-                record=RecordKind.CONSENT,
-            )
-        )
+    declare(
+        "list_consents",
+        Action.READ,
+        schemas.ConsentRead,
+        "consent",
+        subject=From.PERSON,
+        record=RecordKind.CONSENT,
     ),
 ]
 

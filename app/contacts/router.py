@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from app.contacts import schemas
 from app.contacts import service as contacts_service
-from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.access import Access, From, Shape, declare
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
 from app.policy.vocabulary import Action, RecordKind
@@ -35,27 +35,19 @@ def _held(body: schemas.ContactCreate | None, _query: object) -> Shape:
 
 ReadContacts = Annotated[
     Access,
-    Depends(
-        access(
-            spec("list_contacts", Action.READ, schemas.ContactRead, "contact", subject=From.PERSON)
-        )
-    ),
+    declare("list_contacts", Action.READ, schemas.ContactRead, "contact", subject=From.PERSON),
 ]
 WriteContact = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_contact",
-                Action.WRITE,
-                schemas.ContactCreate,
-                "contact",
-                subject=From.PERSON,
-                body=schemas.ContactCreate,
-                shape=_held,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_contact",
+        Action.WRITE,
+        schemas.ContactCreate,
+        "contact",
+        subject=From.PERSON,
+        body=schemas.ContactCreate,
+        shape=_held,
+        idempotent=True,
     ),
 ]
 

@@ -37,7 +37,7 @@ from app.people.models import Family
 from app.people.service import PersonView
 from app.platform import idempotency as idempotency_store
 from app.platform.categories import categories_of
-from app.platform.crypto import FieldCipher, get_key_ring
+from app.platform.crypto import DecryptionFailed, FieldCipher, get_key_ring
 from app.platform.db import SessionDep, complete
 from app.platform.problems import NotFound, Unprocessable
 from app.policy.model import RecordState
@@ -69,8 +69,10 @@ class From(StrEnum):
     """A person or a household the body names: 422 when there is neither."""
     HOUSEHOLD = "household"
     """The path's `family_id`: every member decided as a read of that person."""
-    NEW = "new"
-    """The record the request creates."""
+    NEW_HOUSEHOLD = "new_household"
+    """The household the request creates."""
+    NEW_PERSON = "new_person"
+    """The person the request creates (of the body's `kind`)."""
     CASE = "case"
     """The path's `request_id`: the subject request's subject."""
     CONSENT = "consent"
@@ -88,6 +90,7 @@ _PATHS: Final[Mapping[From, tuple[str, str]]] = {
 }
 _NURSERY_PATH: Final = ("nursery_id", "The nursery's id (GET /v1/nurseries).")
 _BODY_FROM: Final = frozenset({From.BODY_PERSON, From.BODY_SUBJECT})
+_NEW: Final = frozenset({From.NEW_HOUSEHOLD, From.NEW_PERSON})
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,11 +311,13 @@ def read_justification(session: Session, sealed: str | None, subject_id: UUID | 
     try:
         cipher = people_service.cipher_for_family(session, family_id, get_key_ring())
         return cipher.decrypt(sealed, aad=justification_aad(family_id))
-    except (NotFound, ValueError):
+    except (NotFound, DecryptionFailed):
         return None
 
 
-def _load(ctx: Context, spec: Spec, ids: dict[str, Any], body: Any, action: Action) -> _Loaded:
+def _load(
+    ctx: Context, spec: Spec, ids: dict[str, Any], body: Any, shape: Shape, action: Action
+) -> _Loaded:
     session = ctx.session
     match spec.subject:
         case From.NOBODY:
@@ -334,7 +339,7 @@ def _load(ctx: Context, spec: Spec, ids: dict[str, Any], body: Any, action: Acti
             if case is None:
                 return _Loaded(Subject(None, UNKNOWN))
             related = (case.requester_id,) if case.requester_id != case.subject_id else ()
-            if _live(spec, body):
+            if spec.live if shape.live is None else shape.live:
                 loaded = _person(ctx, case.subject_id, action)
                 if loaded.subject.state.unknown:
                     loaded.subject = Subject(
@@ -359,25 +364,25 @@ def _load(ctx: Context, spec: Spec, ids: dict[str, Any], body: Any, action: Acti
                 return _Loaded(Subject(None, UNKNOWN))
             state = RecordState(kind=SubjectKind(hold.subject_kind))
             return _Loaded(Subject(hold.subject_id, state), hold=hold)
-        case From.NEW:
-            raise AssertionError("a new record is made by the endpoint")  # pragma: no cover
-
-
-def _live(spec: Spec, body: Any) -> bool:
-    if spec.shape is not None:
-        live = spec.shape(body, None).live
-        if live is not None:
-            return live
-    return spec.live
+        case From.NEW_HOUSEHOLD | From.NEW_PERSON:
+            raise AssertionError("a new record is decided by _new")  # pragma: no cover
 
 
 # --- deciding ----------------------------------------------------------------------
 
 
+def _shape(spec: Spec, body: Any, query: Any = None) -> Shape:
+    return spec.shape(body, query) if spec.shape is not None else Shape()
+
+
 def _question(
-    spec: Spec, ctx: Context, body: Any, view: PersonView | None, query: Any = None, **extra: Any
+    spec: Spec,
+    ctx: Context,
+    body: Any,
+    view: PersonView | None,
+    shape: Shape,
+    target_nursery_id: UUID | None = None,
 ) -> Question:
-    shape = spec.shape(body, query) if spec.shape is not None else Shape()
     detail = dict(shape.detail or {})
     if spec.detail is not None:
         detail.update(spec.detail(ctx, view, body) or {})
@@ -390,13 +395,13 @@ def _question(
         recipient=shape.recipient,
         recipient_consent_type=shape.recipient_consent_type,
         detail=detail or None,
-        **extra,
+        target_nursery_id=target_nursery_id,
     )
 
 
-def _not_found(spec: Spec, field_name: str | None = None) -> Exception:
-    if field_name is not None or (spec.subject in _BODY_FROM and spec.invalid_reference):
-        return Unprocessable(field_name or spec.field, _NOT_FOUND_IN_BODY[spec.subject])
+def _not_found(spec: Spec) -> Exception:
+    if spec.subject in _BODY_FROM and spec.invalid_reference:
+        return Unprocessable(spec.field, _NOT_FOUND_IN_BODY[spec.subject])
     return NotFound(_NOT_FOUND.get(spec.subject, "No person with this id."))
 
 
@@ -410,17 +415,13 @@ _NOT_FOUND: Final[Mapping[From, str]] = {
 _NOT_FOUND_IN_BODY: Final[Mapping[From, str]] = {
     From.BODY_PERSON: "no person with this id",
     From.BODY_SUBJECT: "no person or household with this id",
-    From.CONSENT: "no person with this id",
 }
 
 
-def _decide(
-    ctx: Context, spec: Spec, question: Question, subject: Subject, *, field_name: str | None = None
-) -> Allowed:
+def _decide(ctx: Context, spec: Spec, question: Question, subject: Subject) -> Allowed:
     allowed = low.decide(ctx, question, subject, raise_on_denial=False)
-    reason = allowed.decision.reason
-    if reason is Reason.NOT_FOUND:
-        raise _not_found(spec, field_name)
+    if allowed.decision.reason is Reason.NOT_FOUND:
+        raise _not_found(spec)
     if not allowed.decision.allowed and not spec.dry_run:
         low.raise_denial(allowed)
     return allowed
@@ -434,13 +435,10 @@ def _decide_spec(
         raise NotFound("No maintained nursery with this id.")
     if spec.subject is From.HOUSEHOLD:
         return _household(ctx, spec, ids["family_id"])
-    if spec.subject is From.NEW:
+    if spec.subject in _NEW:
         return _new(ctx, spec, body, None)
-    action = _question(spec, ctx, body, None, query).action
-    loaded = _load(ctx, spec, ids, body, action)
-    extra: dict[str, Any] = {}
-    if spec.nursery:
-        extra["target_nursery_id"] = ids["nursery_id"]
+    shape = _shape(spec, body, query)
+    loaded = _load(ctx, spec, ids, body, shape, shape.action or spec.action)
     subject = loaded.subject
     if spec.related is not None and body is not None:
         other = getattr(body, spec.related)
@@ -449,7 +447,7 @@ def _decide_spec(
     listed = spec.listing(session, query) if spec.listing is not None else None
     if listed is not None:
         subject = replace(subject, related_ids=listed.subjects)
-    question = _question(spec, ctx, body, loaded.person, query, **extra)
+    question = _question(spec, ctx, body, loaded.person, shape, ids.get("nursery_id"))
     allowed = _decide(ctx, spec, question, subject)
     others = _also(ctx, spec, body, question, subject.id)
     return Access(
@@ -495,13 +493,14 @@ def _also(
 def _new(ctx: Context, spec: Spec, body: Any, existing: UUID | None) -> Access:
     """A create: decided about the record it makes. A replay (`existing`) is decided
     about the record the first call made, as it stands now."""
-    kind = SubjectKind(body.kind) if spec.resource == "person" else SubjectKind.FAMILY
+    kind = SubjectKind.FAMILY if spec.subject is From.NEW_HOUSEHOLD else SubjectKind(body.kind)
     if existing is not None:
         if kind is SubjectKind.FAMILY:
             loaded = _household_record(ctx, existing)
         else:
             loaded = _person(ctx, existing, spec.action)
-        allowed = _decide(ctx, spec, _question(spec, ctx, body, loaded.person), loaded.subject)
+        question = _question(spec, ctx, body, loaded.person, _shape(spec, body))
+        allowed = _decide(ctx, spec, question, loaded.subject)
         return Access(
             allowed=allowed, caller=ctx.caller, declared=ctx.declared, subject_id=existing
         )
@@ -516,7 +515,7 @@ def _new(ctx: Context, spec: Spec, body: Any, existing: UUID | None) -> Access:
         else:
             sealed = _seal_or_none(ctx, body.family_id)
     subject = Subject(new_id, RecordState(kind=kind), sealed_justification=sealed)
-    allowed = _decide(ctx, spec, _question(spec, ctx, body, None), subject)
+    allowed = _decide(ctx, spec, _question(spec, ctx, body, None, _shape(spec, body)), subject)
     return Access(
         allowed=allowed,
         caller=ctx.caller,
@@ -542,7 +541,7 @@ def _household(ctx: Context, spec: Spec, family_id: UUID) -> Access:
     members = [] if family is None else people_service.members(ctx.session, family.id)
     if family is None or not members:
         # Gone, never held, or no member yet: decided on the household's own record.
-        allowed = _decide(ctx, spec, _question(spec, ctx, None, None), loaded.subject)
+        allowed = _decide(ctx, spec, _question(spec, ctx, None, None, Shape()), loaded.subject)
         return Access(
             allowed=allowed,
             caller=ctx.caller,
@@ -558,9 +557,7 @@ def _household(ctx: Context, spec: Spec, family_id: UUID) -> Access:
     if ctx.declared.justification is not None:
         cipher = people_service.cipher_for_family(ctx.session, family.id, get_key_ring())
     question = replace(
-        _question(spec, ctx, None, None),
-        categories=spec.categories,
-        detail={"family_id": str(family.id)},
+        _question(spec, ctx, None, None, Shape()), detail={"family_id": str(family.id)}
     )
     decided: list[Member] = []
     for view in members:
@@ -605,10 +602,6 @@ def _household(ctx: Context, spec: Spec, family_id: UUID) -> Access:
 # --- the dependency ----------------------------------------------------------------
 
 
-def _replay_subject(stored: idempotency_store.Stored) -> UUID | None:
-    return stored.subject_id
-
-
 def _work(
     ctx: Context,
     spec: Spec,
@@ -618,8 +611,8 @@ def _work(
     idempotency: idempotency_store.Idempotency | None,
 ) -> Access:
     stored = idempotency.stored(ctx.session) if idempotency is not None else None
-    if spec.subject is From.NEW and stored is not None:
-        access = _new(ctx, spec, body, _replay_subject(stored))
+    if spec.subject in _NEW and stored is not None:
+        access = _new(ctx, spec, body, stored.subject_id)
     else:
         access = _decide_spec(ctx, spec, ids, body, query)
     if stored is not None:
@@ -649,7 +642,7 @@ def access(spec: Spec) -> Callable[..., Any]:
             caller=values["caller"],
             declared=values["declared"],
         )
-        ids = {name: values[name] for name in _id_names(spec)}
+        ids = {name: values[name] for name, _ in _path_params(spec)}
         body = values.get("body")
         idempotency = None
         if spec.idempotent:
@@ -667,24 +660,33 @@ def access(spec: Spec) -> Callable[..., Any]:
     DECLARED[spec.operation] = spec
     dependency.__signature__ = _signature(spec)  # type: ignore[attr-defined]
     dependency.__name__ = f"access_{spec.operation}"
-    dependency.access_spec = spec  # type: ignore[attr-defined]
     return dependency
 
 
-def _id_names(spec: Spec) -> list[str]:
-    names = [_PATHS[spec.subject][0]] if spec.subject in _PATHS else []
+def declare(
+    operation: str,
+    action: Action,
+    model: type[BaseModel] | frozenset[Category],
+    resource: str,
+    **options: Any,
+) -> Any:
+    """An operation's declared access, for its signature:
+    `Annotated[Access, declare("read_person", Action.READ, PersonRead, "person", ...)]`."""
+    return Depends(access(spec(operation, action, model, resource, **options)))
+
+
+def _path_params(spec: Spec) -> list[tuple[str, str]]:
+    """The path's ids the operation names: (name, description)."""
+    paths = [_PATHS[spec.subject]] if spec.subject in _PATHS else []
     if spec.nursery:
-        names.append(_NURSERY_PATH[0])
-    return names
+        paths.append(_NURSERY_PATH)
+    return paths
 
 
 def _signature(spec: Spec) -> inspect.Signature:
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = []
-    paths = [_PATHS[spec.subject]] if spec.subject in _PATHS else []
-    if spec.nursery:
-        paths.append(_NURSERY_PATH)
-    for name, description in paths:
+    for name, description in _path_params(spec):
         params.append(
             inspect.Parameter(
                 name, keyword, annotation=Annotated[UUID, Path(description=description)]

@@ -4,11 +4,11 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from app.auth.deps import CallerDep
 from app.decisions import schemas
-from app.decisions.access import DECLARED, Access, From, Shape, access, spec
+from app.decisions.access import DECLARED, Access, From, Shape, declare
 from app.platform.problems import Unprocessable
 from app.policy import engine, rules
 from app.policy.model import Decision
@@ -116,20 +116,16 @@ def _asked(body: schemas.DecisionAsk | None, _query: object) -> Shape:
 
 DryRun = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "dry_run",
-                Action.READ,
-                frozenset(),
-                "dry_run",
-                subject=From.BODY_PERSON,
-                body=schemas.DecisionAsk,
-                shape=_asked,
-                dry_run=True,
-                invalid_reference=False,
-            )
-        )
+    declare(
+        "dry_run",
+        Action.READ,
+        frozenset(),
+        "dry_run",
+        subject=From.BODY_PERSON,
+        body=schemas.DecisionAsk,
+        shape=_asked,
+        dry_run=True,
+        invalid_reference=False,
     ),
 ]
 

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy.orm import Session
 
 from app.centres import catalogue as centres_catalogue
 from app.contacts.schemas import DevelopmentReview
-from app.decisions.access import Access, Listed, Shape, access, spec
+from app.decisions.access import Access, Listed, Shape, declare
 from app.decisions.guard import today
 from app.invitations import schemas, windows
 from app.invitations import service as invitations_service
@@ -102,18 +102,14 @@ def _detail(_body: None, ask: InvitationAsk | None) -> Shape:
 
 Invitations = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "list_invitations",
-                Action.LIST,
-                schemas.Invitation,
-                "invitation",
-                query=_ask,
-                listing=_list,
-                shape=_detail,
-            )
-        )
+    declare(
+        "list_invitations",
+        Action.LIST,
+        schemas.Invitation,
+        "invitation",
+        query=_ask,
+        listing=_list,
+        shape=_detail,
     ),
 ]
 

@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from app.centres import catalogue as centres_catalogue
-from app.decisions.access import Access, Listed, Shape, access, spec
+from app.decisions.access import Access, Listed, Shape, declare
 from app.decisions.guard import today
 from app.needs import schemas
 from app.needs import service as needs_service
@@ -56,18 +56,14 @@ def _centre(_body: None, ask: NeedsAsk | None) -> Shape:
 
 NeedsList = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "needs_assessment",
-                Action.LIST,
-                schemas.OutreachFamily,
-                "needs_assessment",
-                query=_ask,
-                listing=_list,
-                shape=_centre,
-            )
-        )
+    declare(
+        "needs_assessment",
+        Action.LIST,
+        schemas.OutreachFamily,
+        "needs_assessment",
+        query=_ask,
+        listing=_list,
+        shape=_centre,
     ),
 ]
 

@@ -3,10 +3,10 @@
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from app.auth.deps import CallerDep
-from app.decisions.access import Access, From, access, spec
+from app.decisions.access import Access, From, declare
 from app.nurseries import schemas
 from app.nurseries import service as nurseries_service
 from app.platform.db import SessionDep
@@ -16,21 +16,17 @@ router = APIRouter(tags=["nurseries"])
 
 Enrol = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_enrolment",
-                Action.WRITE,
-                schemas.EnrolmentCreate,
-                "enrolment",
-                subject=From.BODY_PERSON,
-                field="child_id",
-                body=schemas.EnrolmentCreate,
-                record=RecordKind.ENROLMENT,
-                nursery=True,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_enrolment",
+        Action.WRITE,
+        schemas.EnrolmentCreate,
+        "enrolment",
+        subject=From.BODY_PERSON,
+        field="child_id",
+        body=schemas.EnrolmentCreate,
+        record=RecordKind.ENROLMENT,
+        nursery=True,
+        idempotent=True,
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=200, description="Nurseries per page.")]

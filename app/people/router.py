@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
-from app.decisions.access import Access, From, access, spec
+from app.decisions.access import Access, From, declare
 from app.decisions.guard import Context, today
 from app.people import schemas
 from app.people import service as people_service
@@ -57,155 +57,115 @@ def _rectified(ctx: Context, view: PersonView | None, body: Any) -> dict[str, An
 
 CreateFamily = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_family",
-                Action.WRITE,
-                schemas.FamilyCreate,
-                "family",
-                subject=From.NEW,
-                body=schemas.FamilyCreate,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_family",
+        Action.WRITE,
+        schemas.FamilyCreate,
+        "family",
+        subject=From.NEW_HOUSEHOLD,
+        body=schemas.FamilyCreate,
+        idempotent=True,
     ),
 ]
 ReadFamily = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "read_family",
-                Action.READ,
-                HOUSEHOLD_READ,
-                "family",
-                subject=From.HOUSEHOLD,
-                record=RecordKind.HOUSEHOLD,
-            )
-        )
+    declare(
+        "read_family",
+        Action.READ,
+        HOUSEHOLD_READ,
+        "family",
+        subject=From.HOUSEHOLD,
+        record=RecordKind.HOUSEHOLD,
     ),
 ]
 CreatePerson = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_person",
-                Action.WRITE,
-                schemas.PersonCreate,
-                "person",
-                subject=From.NEW,
-                body=schemas.PersonCreate,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_person",
+        Action.WRITE,
+        schemas.PersonCreate,
+        "person",
+        subject=From.NEW_PERSON,
+        body=schemas.PersonCreate,
+        idempotent=True,
     ),
 ]
 ReadPerson = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "read_person",
-                Action.READ,
-                schemas.PersonRead,
-                "person",
-                subject=From.PERSON,
-                completes=True,
-            )
-        )
+    declare(
+        "read_person",
+        Action.READ,
+        schemas.PersonRead,
+        "person",
+        subject=From.PERSON,
+        completes=True,
     ),
 ]
 PatchPerson = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "patch_person",
-                Action.WRITE,
-                schemas.PersonPatch,
-                "person",
-                subject=From.PERSON,
-                body=schemas.PersonPatch,
-                detail=_rectified,
-            )
-        )
+    declare(
+        "patch_person",
+        Action.WRITE,
+        schemas.PersonPatch,
+        "person",
+        subject=From.PERSON,
+        body=schemas.PersonPatch,
+        detail=_rectified,
     ),
 ]
 ReadSpecial = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "read_special_category",
-                Action.READ,
-                schemas.SpecialCategory,
-                "special_category",
-                subject=From.PERSON,
-            )
-        )
+    declare(
+        "read_special_category",
+        Action.READ,
+        schemas.SpecialCategory,
+        "special_category",
+        subject=From.PERSON,
     ),
 ]
 WriteSpecial = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "write_special_category",
-                Action.WRITE,
-                schemas.SpecialCategory,
-                "special_category",
-                subject=From.PERSON,
-                body=schemas.SpecialCategory,
-            )
-        )
+    declare(
+        "write_special_category",
+        Action.WRITE,
+        schemas.SpecialCategory,
+        "special_category",
+        subject=From.PERSON,
+        body=schemas.SpecialCategory,
     ),
 ]
 ReadCircumstances = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "read_circumstances",
-                Action.READ,
-                schemas.Circumstances,
-                "circumstances",
-                subject=From.PERSON,
-            )
-        )
+    declare(
+        "read_circumstances",
+        Action.READ,
+        schemas.Circumstances,
+        "circumstances",
+        subject=From.PERSON,
     ),
 ]
 WriteCircumstances = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "write_circumstances",
-                Action.WRITE,
-                schemas.Circumstances,
-                "circumstances",
-                subject=From.PERSON,
-                body=schemas.Circumstances,
-            )
-        )
+    declare(
+        "write_circumstances",
+        Action.WRITE,
+        schemas.Circumstances,
+        "circumstances",
+        subject=From.PERSON,
+        body=schemas.Circumstances,
     ),
 ]
 WriteSupport = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "record_family_worker_support",
-                Action.WRITE,
-                schemas.FamilyWorkerSupportCreate,
-                "family_worker_support",
-                subject=From.PERSON,
-                body=schemas.FamilyWorkerSupportCreate,
-                record=RecordKind.FAMILY_WORKER_SUPPORT,
-                idempotent=True,
-            )
-        )
+    declare(
+        "record_family_worker_support",
+        Action.WRITE,
+        schemas.FamilyWorkerSupportCreate,
+        "family_worker_support",
+        subject=From.PERSON,
+        body=schemas.FamilyWorkerSupportCreate,
+        record=RecordKind.FAMILY_WORKER_SUPPORT,
+        idempotent=True,
     ),
 ]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query
 
-from app.decisions.access import Access, Shape, access, spec
+from app.decisions.access import Access, Shape, declare
 from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
@@ -145,32 +145,24 @@ def _impact_shape(_body: None, ask: ImpactAsk | None) -> Shape:
 
 TakeUp = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "take_up_report",
-                Action.AGGREGATE,
-                TAKE_UP_CATEGORIES,
-                "report.take_up",
-                query=_take_up_ask,
-                shape=_take_up_shape,
-            )
-        )
+    declare(
+        "take_up_report",
+        Action.AGGREGATE,
+        TAKE_UP_CATEGORIES,
+        "report.take_up",
+        query=_take_up_ask,
+        shape=_take_up_shape,
     ),
 ]
 Impact = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "impact_report",
-                Action.AGGREGATE,
-                IMPACT_CATEGORIES,
-                "report.impact",
-                query=_impact_ask,
-                shape=_impact_shape,
-            )
-        )
+    declare(
+        "impact_report",
+        Action.AGGREGATE,
+        IMPACT_CATEGORIES,
+        "report.impact",
+        query=_impact_ask,
+        shape=_impact_shape,
     ),
 ]
 

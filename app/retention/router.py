@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.access import Access, From, Shape, declare
 from app.decisions.guard import today
 from app.platform.categories import categories_of
 from app.platform.db import SessionDep, complete
@@ -42,46 +42,30 @@ def _sweep_action(_body: None, query: SweepAsk | None) -> Shape:
 
 PlaceHold = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "place_legal_hold",
-                Action.WRITE,
-                HOLD_CATEGORIES,
-                "legal_hold",
-                subject=From.BODY_SUBJECT,
-                body=schemas.LegalHoldCreate,
-                idempotent=True,
-            )
-        )
+    declare(
+        "place_legal_hold",
+        Action.WRITE,
+        HOLD_CATEGORIES,
+        "legal_hold",
+        subject=From.BODY_SUBJECT,
+        body=schemas.LegalHoldCreate,
+        idempotent=True,
     ),
 ]
 ReleaseHold = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "release_legal_hold", Action.WRITE, HOLD_CATEGORIES, "legal_hold", subject=From.HOLD
-            )
-        )
-    ),
+    declare("release_legal_hold", Action.WRITE, HOLD_CATEGORIES, "legal_hold", subject=From.HOLD),
 ]
-ListDue = Annotated[
-    Access, Depends(access(spec("list_due", Action.LIST, DUE_CATEGORIES, "retention_due")))
-]
+ListDue = Annotated[Access, declare("list_due", Action.LIST, DUE_CATEGORIES, "retention_due")]
 Sweep = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "sweep",
-                Action.WRITE,
-                frozenset(Category),
-                "retention_sweep",
-                query=_sweep_ask,
-                shape=_sweep_action,
-            )
-        )
+    declare(
+        "sweep",
+        Action.WRITE,
+        frozenset(Category),
+        "retention_sweep",
+        query=_sweep_ask,
+        shape=_sweep_action,
     ),
 ]
 

@@ -8,9 +8,9 @@ officer works here under `subject_rights` (API.md: the officer's audit work).
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
-from app.decisions.access import Access, access, spec
+from app.decisions.access import Access, declare
 from app.decisions.guard import Context
 from app.platform.db import SessionDep
 from app.policy.vocabulary import Action
@@ -33,31 +33,23 @@ def _reviewed(ctx: Context, _view: object, _body: object) -> dict[str, Any]:
 # The queue spans many subjects: the decisions are the officer's, about no one person.
 ListOverrides = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "list_overrides",
-                Action.LIST,
-                schemas.SafeguardingOverrideRead,
-                "safeguarding_review",
-            )
-        )
+    declare(
+        "list_overrides",
+        Action.LIST,
+        schemas.SafeguardingOverrideRead,
+        "safeguarding_review",
     ),
 ]
 ReviewOverride = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "review_override",
-                Action.WRITE,
-                schemas.SafeguardingReviewCreate,
-                "safeguarding_review",
-                body=schemas.SafeguardingReviewCreate,
-                detail=_reviewed,
-                idempotent=True,
-            )
-        )
+    declare(
+        "review_override",
+        Action.WRITE,
+        schemas.SafeguardingReviewCreate,
+        "safeguarding_review",
+        body=schemas.SafeguardingReviewCreate,
+        detail=_reviewed,
+        idempotent=True,
     ),
 ]
 

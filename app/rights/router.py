@@ -7,7 +7,6 @@ portability or erasure request reaches everything held: it is decided on the liv
 record (an erased subject answers 410).
 """
 
-from collections.abc import Callable
 from typing import Annotated, Any, Final
 from uuid import UUID, uuid4
 
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.access import Access, From, Shape, declare
 from app.decisions.guard import Context, today
 from app.people import service as people_service
 from app.platform.categories import categories_of
@@ -47,12 +46,10 @@ CASE_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
 }
 
 
-def _on_case(
-    operation: str, action: Action, body: type[BaseModel] | None = None
-) -> Callable[..., Any]:
+def _on_case(operation: str, action: Action, body: type[BaseModel] | None = None) -> Any:
     """The case itself (opaque ids, dates, outcome): decided about its subject, whether
     or not the subject's record still exists."""
-    return access(spec(operation, action, CASE_CATEGORIES, RESOURCE, subject=From.CASE, body=body))
+    return declare(operation, action, CASE_CATEGORIES, RESOURCE, subject=From.CASE, body=body)
 
 
 def _decided(body: schemas.DecideBody | None, _query: object) -> Shape:
@@ -71,68 +68,48 @@ def _decision_detail(ctx: Context, _view: object, body: schemas.DecideBody) -> d
 
 CreateCase = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_subject_request",
-                Action.WRITE,
-                CASE_CATEGORIES,
-                RESOURCE,
-                subject=From.BODY_PERSON,
-                body=schemas.SubjectRequestCreate,
-                related="requester_id",
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_subject_request",
+        Action.WRITE,
+        CASE_CATEGORIES,
+        RESOURCE,
+        subject=From.BODY_PERSON,
+        body=schemas.SubjectRequestCreate,
+        related="requester_id",
+        idempotent=True,
     ),
 ]
 ListCases = Annotated[
     Access,
-    Depends(access(spec("list_subject_requests", Action.LIST, CASE_CATEGORIES, RESOURCE))),
+    declare("list_subject_requests", Action.LIST, CASE_CATEGORIES, RESOURCE),
 ]
-ReadCase = Annotated[Access, Depends(_on_case("read_subject_request", Action.READ))]
-ExtendCase = Annotated[
-    Access, Depends(_on_case("extend_subject_request", Action.WRITE, schemas.ExtendBody))
-]
-PauseCase = Annotated[
-    Access, Depends(_on_case("pause_subject_request", Action.WRITE, schemas.ReasonBody))
-]
-ResumeCase = Annotated[
-    Access, Depends(_on_case("resume_subject_request", Action.WRITE, schemas.ReasonBody))
-]
-LiftCase = Annotated[
-    Access, Depends(_on_case("lift_subject_request", Action.WRITE, schemas.ReasonBody))
-]
+ReadCase = Annotated[Access, _on_case("read_subject_request", Action.READ)]
+ExtendCase = Annotated[Access, _on_case("extend_subject_request", Action.WRITE, schemas.ExtendBody)]
+PauseCase = Annotated[Access, _on_case("pause_subject_request", Action.WRITE, schemas.ReasonBody)]
+ResumeCase = Annotated[Access, _on_case("resume_subject_request", Action.WRITE, schemas.ReasonBody)]
+LiftCase = Annotated[Access, _on_case("lift_subject_request", Action.WRITE, schemas.ReasonBody)]
 DecideCase = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "decide_subject_request",
-                Action.WRITE,
-                CASE_CATEGORIES,
-                RESOURCE,
-                subject=From.CASE,
-                body=schemas.DecideBody,
-                shape=_decided,
-                detail=_decision_detail,
-            )
-        )
+    declare(
+        "decide_subject_request",
+        Action.WRITE,
+        CASE_CATEGORIES,
+        RESOURCE,
+        subject=From.CASE,
+        body=schemas.DecideBody,
+        shape=_decided,
+        detail=_decision_detail,
     ),
 ]
 ExportCase = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "export_subject_request",
-                Action.READ,
-                EVERYTHING,
-                RESOURCE,
-                subject=From.CASE,
-                live=True,
-            )
-        )
+    declare(
+        "export_subject_request",
+        Action.READ,
+        EVERYTHING,
+        RESOURCE,
+        subject=From.CASE,
+        live=True,
     ),
 ]
 

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.access import Access, From, Shape, declare
 from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
@@ -37,33 +37,25 @@ def _record(body: schemas.SafeguardingCreate | None, _query: object) -> Shape:
 
 ReadSafeguarding = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "list_safeguarding",
-                Action.READ,
-                schemas.SafeguardingRead,
-                "safeguarding",
-                subject=From.PERSON,
-            )
-        )
+    declare(
+        "list_safeguarding",
+        Action.READ,
+        schemas.SafeguardingRead,
+        "safeguarding",
+        subject=From.PERSON,
     ),
 ]
 WriteSafeguarding = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_safeguarding",
-                Action.WRITE,
-                schemas.SafeguardingCreate,
-                "safeguarding",
-                subject=From.PERSON,
-                body=schemas.SafeguardingCreate,
-                shape=_record,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_safeguarding",
+        Action.WRITE,
+        schemas.SafeguardingCreate,
+        "safeguarding",
+        subject=From.PERSON,
+        body=schemas.SafeguardingCreate,
+        shape=_record,
+        idempotent=True,
     ),
 ]
 

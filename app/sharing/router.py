@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from app.auth.deps import CallerDep
-from app.decisions.access import Access, From, Shape, access, spec
+from app.decisions.access import Access, From, Shape, declare
 from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
@@ -39,19 +39,15 @@ def _share(body: schemas.ShareCreate | None, _query: object) -> Shape:
 
 Share = Annotated[
     Access,
-    Depends(
-        access(
-            spec(
-                "create_share",
-                Action.SHARE,
-                frozenset(),
-                "share",
-                subject=From.BODY_PERSON,
-                body=schemas.ShareCreate,
-                shape=_share,
-                idempotent=True,
-            )
-        )
+    declare(
+        "create_share",
+        Action.SHARE,
+        frozenset(),
+        "share",
+        subject=From.BODY_PERSON,
+        body=schemas.ShareCreate,
+        shape=_share,
+        idempotent=True,
     ),
 ]
 
