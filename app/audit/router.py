@@ -14,8 +14,7 @@ from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.decisions.access import Access, From, declare, read_justification
 from app.platform.db import SessionDep
-from app.platform.pagination import decode_cursor, encode_cursor
-from app.platform.problems import Unprocessable
+from app.platform.pagination import keyset_page
 from app.policy.vocabulary import Action, Category, Purpose
 
 router = APIRouter(tags=["audit"])
@@ -96,7 +95,7 @@ def list_events(
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> schemas.AuditPage:
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    query = select(AuditEvent)
     if subject_id is not None:
         query = query.where(AuditEvent.subject_id == subject_id)
     if actor_sub is not None:
@@ -109,16 +108,12 @@ def list_events(
         query = query.where(AuditEvent.occurred_at >= since)
     if until is not None:
         query = query.where(AuditEvent.occurred_at < until)
-    if cursor is not None:
-        position = decode_cursor(cursor)
-        if not position.isdigit():
-            raise Unprocessable("cursor", "not a cursor this service issued")
-        query = query.where(AuditEvent.id < int(position))
-    rows = list(session.execute(query).scalars())
-    page, more = rows[:limit], len(rows) > limit
+    found = keyset_page(
+        session, query, (AuditEvent.id,), limit=limit, cursor=cursor, descending=True
+    )
     return schemas.AuditPage(
-        items=[_event(session, row) for row in page],
-        next_cursor=encode_cursor(str(page[-1].id)) if more and page else None,
+        items=[_event(session, row) for row in found.items],
+        next_cursor=found.next_cursor,
     )
 
 

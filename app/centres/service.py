@@ -1,7 +1,6 @@
 """Centres from their seeded tables, and each household's centre from its postcode."""
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, select
@@ -9,22 +8,15 @@ from sqlalchemy.orm import Session
 
 from app.centres import catalogue
 from app.centres.models import Centre, CentreArea
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import Page, keyset_page
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[catalogue.CentreRef]
-    next_cursor: str | None
-
-
-def page(session: Session, *, limit: int, cursor: str | None) -> Page:
+def page(session: Session, *, limit: int, cursor: str | None) -> Page[catalogue.CentreRef]:
     """By code."""
-    query = select(Centre.code, Centre.name).order_by(Centre.code).limit(limit + 1)
-    if cursor is not None:
-        query = query.where(Centre.code > decode_cursor(cursor))
-    rows = session.execute(query).all()
-    shown, more = rows[:limit], len(rows) > limit
+    found = keyset_page(
+        session, select(Centre.code, Centre.name), (Centre.code,), limit=limit, cursor=cursor
+    )
+    shown = found.items
     served: dict[str, list[str]] = defaultdict(list)
     if shown:
         for area, code in session.execute(
@@ -37,7 +29,7 @@ def page(session: Session, *, limit: int, cursor: str | None) -> Page:
         catalogue.CentreRef(code=row.code, name=row.name, areas=tuple(served[row.code]))
         for row in shown
     ]
-    return Page(items=items, next_cursor=encode_cursor(shown[-1].code) if more and shown else None)
+    return Page(items=items, next_cursor=found.next_cursor)
 
 
 _family = sa.table(

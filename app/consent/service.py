@@ -4,19 +4,17 @@ A withdrawal stamps the consent with when and why; the row stays, so what was do
 lawfully before it stays demonstrable (Art 7(1), Art 7(3)).
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consent import schemas
 from app.consent.models import Consent
 from app.people.service import PersonView
 from app.platform.db import as_utc, utcnow
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import Page, keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import Category, ConsentType, SubjectKind
 from app.reference import catalogue
@@ -144,36 +142,14 @@ def values(consent: Consent, *, covers_also: list[UUID] | None = None) -> dict[s
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Consent]
-    next_cursor: str | None
-
-
-def _cursor(consent: Consent) -> str:
-    return encode_cursor(f"{as_utc(consent.given_at).isoformat()}|{consent.id}")
-
-
-def _position(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        given, consent_id = decode_cursor(cursor).split("|")
-        return as_utc(datetime.fromisoformat(given)), UUID(consent_id)
-    except ValueError:
-        raise Unprocessable("cursor", "not a cursor this service issued") from None
-
-
-def page(session: Session, subject_id: UUID, *, limit: int, cursor: str | None) -> Page:
+def page(session: Session, subject_id: UUID, *, limit: int, cursor: str | None) -> Page[Consent]:
     """Active and withdrawn alike, the most recently given first."""
     c = Consent
-    query = (
-        select(c)
-        .where(c.subject_id == subject_id)
-        .order_by(c.given_at.desc(), c.id.desc())
-        .limit(limit + 1)
+    return keyset_page(
+        session,
+        select(c).where(c.subject_id == subject_id),
+        (c.given_at, c.id),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
     )
-    if cursor is not None:
-        given, consent_id = _position(cursor)
-        query = query.where(or_(c.given_at < given, and_(c.given_at == given, c.id < consent_id)))
-    found = list(session.execute(query).scalars())
-    shown, more = found[:limit], len(found) > limit
-    return Page(items=shown, next_cursor=_cursor(shown[-1]) if more and shown else None)

@@ -1,11 +1,10 @@
 """Contacts: notes and outcomes written encrypted under the family's data key."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.contacts import schemas
@@ -15,8 +14,7 @@ from app.people.service import PersonView
 from app.platform.categories import field_categories
 from app.platform.crypto import FieldCipher, KeyRing, field_aad
 from app.platform.db import as_utc, utcnow
-from app.platform.pagination import decode_cursor, encode_cursor
-from app.platform.problems import Unprocessable
+from app.platform.pagination import keyset_page
 from app.policy.vocabulary import Category, Role
 
 TABLE: Final = Contact.__tablename__
@@ -111,18 +109,6 @@ class Page:
     next_cursor: str | None
 
 
-def _cursor(contact: Contact) -> str:
-    return encode_cursor(f"{as_utc(contact.occurred_at).isoformat()}|{contact.id}")
-
-
-def _position(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        occurred, contact_id = decode_cursor(cursor).split("|")
-        return as_utc(datetime.fromisoformat(occurred)), UUID(contact_id)
-    except ValueError:
-        raise Unprocessable("cursor", "not a cursor this service issued") from None
-
-
 def page(
     session: Session,
     view: PersonView,
@@ -134,23 +120,18 @@ def page(
 ) -> Page:
     """The most recent `occurred_at` first."""
     c = Contact
-    query = (
-        select(c)
-        .where(c.person_id == view.id)
-        .order_by(c.occurred_at.desc(), c.id.desc())
-        .limit(limit + 1)
+    found = keyset_page(
+        session,
+        select(c).where(c.person_id == view.id),
+        (c.occurred_at, c.id),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
     )
-    if cursor is not None:
-        occurred, contact_id = _position(cursor)
-        query = query.where(
-            or_(c.occurred_at < occurred, and_(c.occurred_at == occurred, c.id < contact_id))
-        )
-    contacts = list(session.execute(query).scalars())
-    shown, more = contacts[:limit], len(contacts) > limit
-    if not shown:
+    if not found.items:
         return Page(items=[], next_cursor=None)
     cipher = people_service.cipher_for_family(session, view.row.family_id, keys)
     return Page(
-        items=[_decrypted(contact, cipher, allowed) for contact in shown],
-        next_cursor=_cursor(shown[-1]) if more else None,
+        items=[_decrypted(contact, cipher, allowed) for contact in found.items],
+        next_cursor=found.next_cursor,
     )

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from app.contacts.models import Contact
@@ -20,8 +20,7 @@ from app.contacts.schemas import ContactKind, DevelopmentReview
 from app.invitations import windows
 from app.invitations.schemas import LeftOutReason
 from app.people.models import Family, Person
-from app.platform.pagination import decode_cursor, encode_cursor
-from app.platform.problems import Unprocessable
+from app.platform.pagination import keyset_page
 from app.policy.vocabulary import SubjectKind
 
 CHILD: Final = SubjectKind.CHILD.value
@@ -87,14 +86,6 @@ def _in_window_and_area(centre: str, born_from: date, born_to: date) -> list[Col
     ]
 
 
-def _position(cursor: str) -> tuple[date, UUID]:
-    try:
-        born, child_id = decode_cursor(cursor).split("|")
-        return date.fromisoformat(born), UUID(child_id)
-    except ValueError:
-        raise Unprocessable("cursor", "not a cursor this service issued") from None
-
-
 def due(
     session: Session,
     *,
@@ -132,29 +123,18 @@ def due(
         )
         .join(Family, Family.id == Person.family_id)
         .where(*where, reason.is_(None))
-        .order_by(Person.date_of_birth, Person.id)
-        .limit(limit + 1)
     )
-    if cursor is not None:
-        born, child_id = _position(cursor)
-        query = query.where(
-            or_(
-                Person.date_of_birth > born,
-                and_(Person.date_of_birth == born, Person.id > child_id),
-            )
-        )
-    rows = session.execute(query).all()
-    shown, more = rows[:limit], len(rows) > limit
+    found = keyset_page(
+        session, query, (Person.date_of_birth, Person.id), limit=limit, cursor=cursor
+    )
+    shown = found.items
     carers = _carers(session, {row.family_id for row in shown})
-    last = shown[-1] if shown else None
     return Found(
         born_from=born_from,
         born_to=born_to,
         due=[Due(row=row, carers=carers.get(row.family_id, ())) for row in shown],
         left_out=left_out,
-        next_cursor=(
-            encode_cursor(f"{last.date_of_birth.isoformat()}|{last.id}") if more and last else None
-        ),
+        next_cursor=found.next_cursor,
     )
 
 

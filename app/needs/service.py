@@ -20,8 +20,7 @@ from app.contacts.models import Contact
 from app.needs.schemas import NeedsLeftOut
 from app.nurseries.models import Enrolment
 from app.people.models import CircumstancesRecord, Family, FamilyWorkerSupport, Person
-from app.platform.pagination import decode_cursor, encode_cursor
-from app.platform.problems import Unprocessable
+from app.platform.pagination import keyset_page
 from app.policy.vocabulary import SubjectKind
 
 CHILD: Final = SubjectKind.CHILD.value
@@ -105,32 +104,20 @@ def not_in_touch(
             left_out[code] = count
 
     listable_child = aliased(Person)
-    query = (
-        select(Family)
-        .where(
-            *area,
-            exists().where(
-                listable_child.family_id == Family.id,
-                listable_child.kind == CHILD,
-                *_listable(listable_child, today),
-            ),
-        )
-        .order_by(Family.id)
-        .limit(limit + 1)
+    query = select(Family).where(
+        *area,
+        exists().where(
+            listable_child.family_id == Family.id,
+            listable_child.kind == CHILD,
+            *_listable(listable_child, today),
+        ),
     )
-    if cursor is not None:
-        try:
-            after = UUID(decode_cursor(cursor))
-        except ValueError:
-            raise Unprocessable("cursor", "not a cursor this service issued") from None
-        query = query.where(Family.id > after)
-    families = list(session.execute(query).scalars())
-    shown, more = families[:limit], len(families) > limit
-    households = _households(session, shown, today)
+    found = keyset_page(session, query, (Family.id,), limit=limit, cursor=cursor)
+    households = _households(session, found.items, today)
     return Found(
         households=households,
         left_out=left_out,
-        next_cursor=encode_cursor(str(shown[-1].id)) if more and shown else None,
+        next_cursor=found.next_cursor,
     )
 
 

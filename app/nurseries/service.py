@@ -1,48 +1,23 @@
 """The maintained nurseries (seeded reference data) and children's enrolments."""
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.nurseries import schemas
 from app.nurseries.models import Enrolment, Nursery
 from app.people.service import PersonView
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import Page, keyset_page
 from app.platform.problems import Unprocessable
 from app.policy.vocabulary import SubjectKind
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Nursery]
-    next_cursor: str | None
-
-
-def _position(cursor: str) -> tuple[str, UUID]:
-    try:
-        name, nursery_id = decode_cursor(cursor).rsplit("|", 1)
-        return name, UUID(nursery_id)
-    except ValueError:
-        raise Unprocessable("cursor", "not a cursor this service issued") from None
-
-
-def page(session: Session, *, limit: int, cursor: str | None) -> Page:
+def page(session: Session, *, limit: int, cursor: str | None) -> Page[Nursery]:
     """By name."""
     n = Nursery
-    query = select(n).order_by(n.name, n.id).limit(limit + 1)
-    if cursor is not None:
-        name, nursery_id = _position(cursor)
-        query = query.where(or_(n.name > name, and_(n.name == name, n.id > nursery_id)))
-    nurseries = list(session.execute(query).scalars())
-    shown, more = nurseries[:limit], len(nurseries) > limit
-    last = shown[-1] if shown else None
-    return Page(
-        items=shown,
-        next_cursor=encode_cursor(f"{last.name}|{last.id}") if more and last else None,
-    )
+    return keyset_page(session, select(n), (n.name, n.id), limit=limit, cursor=cursor)
 
 
 def get(session: Session, nursery_id: UUID) -> Nursery | None:

@@ -25,13 +25,11 @@ from sqlalchemy import (
     Connection,
     Table,
     Uuid,
-    and_,
     any_,
     bindparam,
     delete,
     insert,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -49,7 +47,7 @@ from app.people.models import (
 )
 from app.platform import idempotency
 from app.platform.db import as_utc, utcnow
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import SubjectKind
 from app.retention import plan as retention_plan
@@ -477,30 +475,19 @@ def _due_union(before: date) -> Any:
     return children.union_all(adults, families).subquery("due")
 
 
-def _position(cursor: str) -> tuple[date, UUID]:
-    try:
-        day, subject_id = decode_cursor(cursor).split("|")
-        return date.fromisoformat(day), UUID(subject_id)
-    except ValueError:
-        raise Unprocessable("cursor", "not a cursor this service issued") from None
-
-
 def due(
     session: Session, *, before: date, limit: int, cursor: str | None
 ) -> tuple[list[DueItem], str | None]:
     """Subjects whose destruction date falls before `before`, soonest first."""
     union = _due_union(before)
-    query = select(union).order_by(union.c.destroy_on, union.c.subject_id).limit(limit + 1)
-    if cursor is not None:
-        day, subject_id = _position(cursor)
-        query = query.where(
-            or_(
-                union.c.destroy_on > day,
-                and_(union.c.destroy_on == day, union.c.subject_id > subject_id),
-            )
-        )
-    rows = session.execute(query).all()
-    shown, more = rows[:limit], len(rows) > limit
+    found = keyset_page(
+        session,
+        select(union),
+        (union.c.destroy_on, union.c.subject_id),
+        limit=limit,
+        cursor=cursor,
+    )
+    shown = found.items
     family_ids = list(dict.fromkeys(r.family_id for r in shown))
     family_rows = {
         row.id: row
@@ -544,10 +531,4 @@ def due(
                 row.subject_id in held or row.family_id in held or row.family_id in held_children
             )
         items.append(DueItem(row.subject_id, kind, row.destroy_on, rule, is_held))
-    last = shown[-1] if shown else None
-    next_cursor = (
-        encode_cursor(f"{last.destroy_on.isoformat()}|{last.subject_id}")
-        if more and last is not None
-        else None
-    )
-    return items, next_cursor
+    return items, found.next_cursor

@@ -1,6 +1,5 @@
 """The review queue: allowed overrides with no review yet; recording a review."""
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -12,17 +11,11 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.decisions.access import read_justification
 from app.platform.db import as_utc, utcnow
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import Page, keyset_page
 from app.platform.problems import Conflict, NotFound, Unprocessable
 from app.policy.vocabulary import Purpose
 from app.reviews import schemas
 from app.reviews.models import SafeguardingReview
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[AuditEvent]
-    next_cursor: str | None
 
 
 def _split(value: str) -> list[str]:
@@ -33,7 +26,7 @@ def _is_override(event: AuditEvent) -> bool:
     return event.allowed and event.review_required
 
 
-def awaiting(session: Session, *, limit: int, cursor: str | None) -> Page:
+def awaiting(session: Session, *, limit: int, cursor: str | None) -> Page[AuditEvent]:
     """Every allowed override that no officer has reviewed, the oldest first."""
     reviewed = select(SafeguardingReview.decision_id).where(
         SafeguardingReview.decision_id == AuditEvent.decision_id
@@ -42,17 +35,8 @@ def awaiting(session: Session, *, limit: int, cursor: str | None) -> Page:
         select(AuditEvent)
         .where(AuditEvent.review_required.is_(True), AuditEvent.allowed.is_(True))
         .where(~reviewed.exists())
-        .order_by(AuditEvent.id)
-        .limit(limit + 1)
     )
-    if cursor is not None:
-        position = decode_cursor(cursor)
-        if not position.isdigit():
-            raise Unprocessable("cursor", "not a cursor this service issued")
-        query = query.where(AuditEvent.id > int(position))
-    rows = list(session.execute(query).scalars())
-    shown, more = rows[:limit], len(rows) > limit
-    return Page(items=shown, next_cursor=encode_cursor(str(shown[-1].id)) if more else None)
+    return keyset_page(session, query, (AuditEvent.id,), limit=limit, cursor=cursor)
 
 
 def override_values(session: Session, event: AuditEvent) -> dict[str, Any]:

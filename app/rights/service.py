@@ -8,13 +8,12 @@ and 6) until lifted.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.consent.models import Consent
@@ -25,7 +24,7 @@ from app.people.service import PersonView
 from app.platform import idempotency
 from app.platform.crypto import KeyRing, field_aad
 from app.platform.db import as_utc, utcnow
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import Page, keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import Category, SubjectKind
 from app.retention import rules as retention_rules
@@ -589,20 +588,6 @@ def values(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[SubjectRequest]
-    next_cursor: str | None
-
-
-def _position(cursor: str) -> tuple[date, UUID]:
-    try:
-        due, request_id = decode_cursor(cursor).split("|")
-        return date.fromisoformat(due), UUID(request_id)
-    except ValueError:
-        raise Unprocessable("cursor", "not a cursor this service issued") from None
-
-
 def page(
     session: Session,
     *,
@@ -613,10 +598,10 @@ def page(
     subject_id: UUID | None,
     limit: int,
     cursor: str | None,
-) -> Page:
+) -> Page[SubjectRequest]:
     """Cases by due date, soonest first."""
     r = SubjectRequest
-    query = select(r).order_by(r.due_at, r.id).limit(limit + 1)
+    query = select(r)
     if overdue is True:
         query = query.where(r.status == RequestStatus.OPEN.value, r.due_at < on)
     elif overdue is False:
@@ -627,12 +612,4 @@ def page(
         query = query.where(r.type == type_.value)
     if subject_id is not None:
         query = query.where(r.subject_id == subject_id)
-    if cursor is not None:
-        due, request_id = _position(cursor)
-        query = query.where(or_(r.due_at > due, and_(r.due_at == due, r.id > request_id)))
-    found = list(session.execute(query).scalars())
-    shown, more = found[:limit], len(found) > limit
-    next_cursor = (
-        encode_cursor(f"{shown[-1].due_at.isoformat()}|{shown[-1].id}") if more and shown else None
-    )
-    return Page(items=shown, next_cursor=next_cursor)
+    return keyset_page(session, query, (r.due_at, r.id), limit=limit, cursor=cursor)

@@ -9,7 +9,7 @@ from app.decisions.access import Access, From, Shape, declare
 from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.pagination import decode_cursor, encode_cursor
+from app.platform.pagination import page_of
 from app.policy.vocabulary import Action
 from app.reference import catalogue
 from app.sharing import schemas
@@ -62,12 +62,8 @@ Share = Annotated[
 def list_recipients(
     _: CallerDep, limit: Limit = 50, cursor: Cursor = None
 ) -> schemas.RecipientOrganisationPage:
-    codes = sorted(catalogue.recipients())
-    if cursor is not None:
-        after = decode_cursor(cursor)
-        codes = [code for code in codes if code > after]
-    shown, more = codes[:limit], len(codes) > limit
     recipients = catalogue.recipients()
+    found = page_of(list(recipients), lambda code: (code,), (str,), limit=limit, cursor=cursor)
     return schemas.RecipientOrganisationPage(
         items=[
             schemas.RecipientOrganisationRead(
@@ -76,9 +72,9 @@ def list_recipients(
                 consent_type=recipients[code].consent_type,
                 purpose=recipients[code].purpose,
             )
-            for code in shown
+            for code in found.items
         ],
-        next_cursor=encode_cursor(shown[-1]) if more and shown else None,
+        next_cursor=found.next_cursor,
     )
 
 
