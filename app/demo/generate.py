@@ -640,7 +640,7 @@ class _Families:
             "needs": rng.choice(needs),
             "allergies": rng.choice(allergies),
         }
-        # Exactly as people_service.write_special: the family's key, bound to the row.
+        # Exactly as people.records.write: the family's key, bound to the row.
         sealed = {
             column: cipher.encrypt_optional(
                 value, aad=field_aad("special_category", column, person_id)

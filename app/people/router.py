@@ -4,10 +4,11 @@ from typing import Annotated, Any, Final
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response, status
+from pydantic import BaseModel
 
 from app.decisions.access import Access, From, declare
 from app.decisions.guard import Context, today
-from app.people import schemas
+from app.people import records, schemas
 from app.people import service as people_service
 from app.people.models import Family
 from app.people.service import PersonView
@@ -111,48 +112,6 @@ PatchPerson = Annotated[
         subject=From.PERSON,
         body=schemas.PersonPatch,
         detail=_rectified,
-    ),
-]
-ReadSpecial = Annotated[
-    Access,
-    declare(
-        "read_special_category",
-        Action.READ,
-        schemas.SpecialCategory,
-        "special_category",
-        subject=From.PERSON,
-    ),
-]
-WriteSpecial = Annotated[
-    Access,
-    declare(
-        "write_special_category",
-        Action.WRITE,
-        schemas.SpecialCategory,
-        "special_category",
-        subject=From.PERSON,
-        body=schemas.SpecialCategory,
-    ),
-]
-ReadCircumstances = Annotated[
-    Access,
-    declare(
-        "read_circumstances",
-        Action.READ,
-        schemas.Circumstances,
-        "circumstances",
-        subject=From.PERSON,
-    ),
-]
-WriteCircumstances = Annotated[
-    Access,
-    declare(
-        "write_circumstances",
-        Action.WRITE,
-        schemas.Circumstances,
-        "circumstances",
-        subject=From.PERSON,
-        body=schemas.Circumstances,
     ),
 ]
 WriteSupport = Annotated[
@@ -305,67 +264,82 @@ def patch_person(
     return granted.only(schemas.PersonRead, view.values())
 
 
-@router.get(
-    "/people/{person_id}/special-category",
-    summary="Read ethnicity and health (special category data)",
-    response_model_exclude_unset=True,
+def _record_routes(
+    kind: records.PersonRecord, *, path: str, read_summary: str, write_summary: str
+) -> None:
+    """`GET` and `PUT /people/{person_id}/<path>` for a per-person record: read it (only
+    the categories the decision allows), replace it (If-Match from the last read)."""
+    read_operation, write_operation = f"read_{kind.name}", f"write_{kind.name}"
+    Read = Annotated[
+        Access, declare(read_operation, Action.READ, kind.schema, kind.name, subject=From.PERSON)
+    ]
+    Write = Annotated[
+        Access,
+        declare(
+            write_operation,
+            Action.WRITE,
+            kind.schema,
+            kind.name,
+            subject=From.PERSON,
+            body=kind.schema,
+        ),
+    ]
+
+    def read_record(
+        granted: Read, response: Response, session: SessionDep, keys: KeysDep
+    ) -> BaseModel:
+        values, version = records.read(session, kind, granted.the_person(), keys)
+        response.headers["ETag"] = people_service.etag(version)
+        return granted.only(kind.schema, values)
+
+    def write_record(
+        body: BaseModel,
+        granted: Write,
+        response: Response,
+        session: SessionDep,
+        keys: KeysDep,
+        if_match: IfMatch = None,
+    ) -> BaseModel:
+        version = records.write(session, kind, granted.the_person(), body, keys, if_match)
+        response.headers["ETag"] = people_service.etag(version)
+        return body
+
+    write_record.__annotations__["body"] = kind.schema
+    common: dict[str, Any] = {"response_model": kind.schema, "response_model_exclude_unset": True}
+    router.add_api_route(
+        f"/people/{{person_id}}/{path}",
+        read_record,
+        methods=["GET"],
+        name=read_operation,
+        summary=read_summary,
+        **common,
+    )
+    router.add_api_route(
+        f"/people/{{person_id}}/{path}",
+        write_record,
+        methods=["PUT"],
+        name=write_operation,
+        summary=write_summary,
+        responses={
+            412: {"description": "Stale If-Match"},
+            428: {"description": "If-Match missing"},
+        },
+        **common,
+    )
+
+
+_record_routes(
+    records.SPECIAL_CATEGORY,
+    path="special-category",
+    read_summary="Read ethnicity and health (special category data)",
+    write_summary="Record ethnicity and health (stored encrypted)",
 )
-def read_special_category(
-    granted: ReadSpecial, response: Response, session: SessionDep, keys: KeysDep
-) -> schemas.SpecialCategory:
-    values, version = people_service.read_special(session, granted.the_person(), keys)
-    response.headers["ETag"] = people_service.etag(version)
-    return granted.only(schemas.SpecialCategory, values)
-
-
-@router.put(
-    "/people/{person_id}/special-category",
-    summary="Record ethnicity and health (stored encrypted)",
-    response_model_exclude_unset=True,
-    responses={412: {"description": "Stale If-Match"}, 428: {"description": "If-Match missing"}},
+_record_routes(
+    records.CIRCUMSTANCES,
+    path="circumstances",
+    read_summary="Read work status, family make-up, legal status and accommodation",
+    write_summary="Record circumstances",
 )
-def write_special_category(
-    body: schemas.SpecialCategory,
-    granted: WriteSpecial,
-    response: Response,
-    session: SessionDep,
-    keys: KeysDep,
-    if_match: IfMatch = None,
-) -> schemas.SpecialCategory:
-    version = people_service.write_special(session, granted.the_person(), body, keys, if_match)
-    response.headers["ETag"] = people_service.etag(version)
-    return body
-
-
-@router.get(
-    "/people/{person_id}/circumstances",
-    summary="Read work status, family make-up, legal status and accommodation",
-    response_model_exclude_unset=True,
-)
-def read_circumstances(
-    granted: ReadCircumstances, response: Response, session: SessionDep
-) -> schemas.Circumstances:
-    values, version = people_service.read_circumstances(session, granted.the_person().id)
-    response.headers["ETag"] = people_service.etag(version)
-    return granted.only(schemas.Circumstances, values)
-
-
-@router.put(
-    "/people/{person_id}/circumstances",
-    summary="Record circumstances",
-    response_model_exclude_unset=True,
-    responses={412: {"description": "Stale If-Match"}, 428: {"description": "If-Match missing"}},
-)
-def write_circumstances(
-    body: schemas.Circumstances,
-    granted: WriteCircumstances,
-    response: Response,
-    session: SessionDep,
-    if_match: IfMatch = None,
-) -> schemas.Circumstances:
-    version = people_service.write_circumstances(session, granted.the_person().id, body, if_match)
-    response.headers["ETag"] = people_service.etag(version)
-    return body
 
 
 @router.post(

@@ -12,12 +12,10 @@ from sqlalchemy.orm import Session
 from app.centres import catalogue as centres_catalogue
 from app.people import schemas
 from app.people.models import (
-    CircumstancesRecord,
     Family,
     FamilyKey,
     FamilyWorkerSupport,
     Person,
-    SpecialCategoryRecord,
 )
 from app.platform.crypto import FieldCipher, KeyRing, field_aad
 from app.platform.db import utcnow
@@ -337,65 +335,7 @@ def cipher_for_family(session: Session, family_id: UUID, keys: KeyRing) -> Field
     return keys.cipher_for(wrapped)
 
 
-_SPECIAL_COLUMNS = ("ethnicity", "medical_history", "wellbeing", "needs", "allergies")
-
-
-def read_special(session: Session, view: PersonView, keys: KeyRing) -> tuple[dict[str, Any], int]:
-    record = session.get(SpecialCategoryRecord, view.id)
-    if record is None:
-        return {"ethnicity": None, "health": None}, 0
-    cipher = cipher_for_family(session, view.row.family_id, keys)
-    plain = {
-        column: cipher.decrypt_optional(
-            getattr(record, column), aad=field_aad("special_category", column, view.id)
-        )
-        for column in _SPECIAL_COLUMNS
-    }
-    health = {k: plain[k] for k in _SPECIAL_COLUMNS[1:]}
-    return (
-        {
-            "ethnicity": plain["ethnicity"],
-            "health": health if any(v is not None for v in health.values()) else None,
-        },
-        record.version,
-    )
-
-
-def write_special(
-    session: Session,
-    view: PersonView,
-    body: schemas.SpecialCategory,
-    keys: KeyRing,
-    if_match: str | None,
-) -> int:
-    record = session.get(SpecialCategoryRecord, view.id)
-    _check_optional_etag(record.version if record else 0, if_match)
-    cipher = cipher_for_family(session, view.row.family_id, keys)
-    health = body.health or schemas.Health()
-    plain = {
-        "ethnicity": body.ethnicity.value if body.ethnicity else None,
-        "medical_history": health.medical_history,
-        "wellbeing": health.wellbeing,
-        "needs": health.needs,
-        "allergies": health.allergies,
-    }
-    sealed = {
-        column: cipher.encrypt_optional(value, aad=field_aad("special_category", column, view.id))
-        for column, value in plain.items()
-    }
-    if record is None:
-        record = SpecialCategoryRecord(person_id=view.id, version=1, **sealed)
-        session.add(record)
-    else:
-        for column, value in sealed.items():
-            setattr(record, column, value)
-        record.version += 1
-        record.updated_at = utcnow()
-    session.flush()
-    return record.version
-
-
-def _check_optional_etag(current_version: int, if_match: str | None) -> None:
+def check_optional_etag(current_version: int, if_match: str | None) -> None:
     """A first write needs no tag; replacing an existing record needs the current one."""
     if current_version == 0:
         if if_match is not None:
@@ -404,39 +344,6 @@ def _check_optional_etag(current_version: int, if_match: str | None) -> None:
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag from your last read.")
     check_etag(if_match, current_version)
-
-
-def read_circumstances(session: Session, person_id: UUID) -> tuple[dict[str, Any], int]:
-    record = session.get(CircumstancesRecord, person_id)
-    if record is None:
-        return {}, 0
-    return (
-        {
-            "work_status": record.work_status,
-            "family_makeup": record.family_makeup,
-            "legal_status": record.legal_status,
-            "accommodation": record.accommodation,
-        },
-        record.version,
-    )
-
-
-def write_circumstances(
-    session: Session, person_id: UUID, body: schemas.Circumstances, if_match: str | None
-) -> int:
-    record = session.get(CircumstancesRecord, person_id)
-    _check_optional_etag(record.version if record else 0, if_match)
-    values = body.model_dump()
-    if record is None:
-        record = CircumstancesRecord(person_id=person_id, version=1, **values)
-        session.add(record)
-    else:
-        for name, value in values.items():
-            setattr(record, name, value)
-        record.version += 1
-        record.updated_at = utcnow()
-    session.flush()
-    return record.version
 
 
 def record_family_worker_support(

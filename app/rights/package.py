@@ -27,6 +27,7 @@ from app.contacts import service as contacts_service
 from app.contacts.schemas import ContactRead
 from app.nurseries.models import Enrolment
 from app.nurseries.schemas import EnrolmentRead
+from app.people import records
 from app.people import schemas as people_schemas
 from app.people import service as people_service
 from app.people.models import FamilyWorkerSupport, Person
@@ -141,7 +142,9 @@ class _Builder:
         allowed = self.categories
         held: set[Category] = {Category.IDENTITY, Category.CONTACT, Category.HOUSEHOLD}
         special = circumstances = None
-        special_values, special_version = people_service.read_special(self.session, view, self.keys)
+        special_values, special_version = records.read(
+            self.session, records.SPECIAL_CATEGORY, view, self.keys
+        )
         if special_version:
             held.update(
                 c
@@ -153,8 +156,8 @@ class _Builder:
             )
             if allowed & {Category.ETHNICITY, Category.HEALTH}:
                 special = only(people_schemas.SpecialCategory, special_values, allowed)
-        circumstance_values, circumstances_version = people_service.read_circumstances(
-            self.session, view.id
+        circumstance_values, circumstances_version = records.read(
+            self.session, records.CIRCUMSTANCES, view, self.keys
         )
         if circumstances_version:
             held.add(Category.CIRCUMSTANCES)

@@ -16,8 +16,8 @@ from app.auth.caller import Caller
 from app.contacts import schemas as contacts_schemas
 from app.contacts import service as contacts_service
 from app.decisions.guard import Allowed
+from app.people import records as people_records
 from app.people import schemas as people_schemas
-from app.people import service as people_service
 from app.people.service import PersonView
 from app.platform.categories import only
 from app.platform.crypto import KeyRing
@@ -66,13 +66,13 @@ def package(
     if categories & {Category.IDENTITY, Category.CONTACT}:
         out["person"] = only(people_schemas.PersonRead, view.values(), categories)
     if categories & {Category.ETHNICITY, Category.HEALTH}:
-        special, _ = people_service.read_special(session, view, keys)
+        special, _ = people_records.read(session, people_records.SPECIAL_CATEGORY, view, keys)
         if Category.ETHNICITY in categories:
             out["ethnicity"] = special["ethnicity"]
         if Category.HEALTH in categories:
             out["health"] = special["health"]
     if Category.CIRCUMSTANCES in categories:
-        circumstances, _ = people_service.read_circumstances(session, view.id)
+        circumstances, _ = people_records.read(session, people_records.CIRCUMSTANCES, view, keys)
         out["circumstances"] = circumstances or None
     if Category.SAFEGUARDING in categories:
         records = _every(

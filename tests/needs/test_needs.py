@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.consent.models import Consent
 from app.needs import schemas
+from app.people import records as people_records
 from app.people import schemas as people_schemas
 from app.people import service as people_service
 from app.platform.categories import CATEGORY_KEY
+from app.platform.crypto import get_key_ring
 from tests import factories
 from tests.reports.helpers import child, contact, household, set_flags
 
@@ -67,8 +69,15 @@ def test_a_household_comes_with_identity_contact_and_circumstances_only(
     family = household(session)
     kid = child(session, factories.today() - timedelta(days=100), family=family)
     carer = factories.make_carer(session, family=family)
-    people_service.write_circumstances(
-        session, carer.id, people_schemas.Circumstances(accommodation="temporary"), None
+    view = people_service.find(session, carer.id)
+    assert view is not None
+    people_records.write(
+        session,
+        people_records.CIRCUMSTANCES,
+        view,
+        people_schemas.Circumstances(accommodation="temporary"),
+        get_key_ring(),
+        None,
     )
     session.commit()
     response = outreach(client, headers)

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.people import records as people_records
 from app.people import schemas as people_schemas
 from app.people import service as people_service
 from app.people.models import Family, Person
@@ -30,8 +31,13 @@ def hampden(session: Session) -> list[Person]:
     for baby in babies:
         view = people_service.find(session, baby.id)
         assert view is not None
-        people_service.write_special(
-            session, view, people_schemas.SpecialCategory(ethnicity="N"), get_key_ring(), None
+        people_records.write(
+            session,
+            people_records.SPECIAL_CATEGORY,
+            view,
+            people_schemas.SpecialCategory(ethnicity="N"),
+            get_key_ring(),
+            None,
         )
         contact(session, baby, first)
     session.commit()

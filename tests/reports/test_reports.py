@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.people import records as people_records
 from app.people import schemas as people_schemas
 from app.people import service as people_service
 from app.platform.crypto import get_key_ring
@@ -170,8 +171,13 @@ def test_take_up_by_ethnicity_decrypts_each_childs_category(
     for kid in borough["hampden"]:
         view = people_service.find(session, kid.id)
         assert view is not None
-        people_service.write_special(
-            session, view, people_schemas.SpecialCategory(ethnicity="N"), get_key_ring(), None
+        people_records.write(
+            session,
+            people_records.SPECIAL_CATEGORY,
+            view,
+            people_schemas.SpecialCategory(ethnicity="N"),
+            get_key_ring(),
+            None,
         )
     session.commit()
     response = take_up(client, headers, "ethnicity,area")
