@@ -21,6 +21,7 @@ from app.nurseries.router import router as nurseries_router
 from app.people.router import router as people_router
 from app.platform import problems
 from app.platform.db import get_engine
+from app.platform.edge import Edge
 from app.platform.idempotency import Replay, on_replay
 from app.platform.settings import get_settings
 from app.reports.records_router import router as records_router
@@ -122,6 +123,7 @@ def create_app() -> FastAPI:
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
     )
+    app.add_middleware(Edge, max_body_bytes=get_settings().max_body_bytes)
     problems.install(app)
     app.add_exception_handler(Replay, on_replay)
     v1 = APIRouter(prefix="/v1", responses=problems.PROBLEM_RESPONSES)
@@ -161,7 +163,10 @@ def create_app() -> FastAPI:
             with get_engine().connect() as connection:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError:
-            raise problems.Unavailable("The database does not answer.") from None
+            raise problems.Unavailable(
+                "The database does not answer.",
+                headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
+            ) from None
         return {"status": "ok"}
 
     return app

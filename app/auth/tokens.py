@@ -59,6 +59,8 @@ ROLE_OUTSIDE_ORG: Final = "The bearer token's role does not belong to its organi
 NURSERY_REQUIRED: Final = "A nursery practitioner's token must name a known nursery"
 
 REQUIRED_CLAIMS: Final = ("exp", "iat", "iss", "aud", "sub", "role", "org")
+MAX_SUBJECT: Final = 200
+"""The longest `sub` the audit trail's `actor_sub` keeps."""
 
 # Every option python-jose 3.5.0 reads is spelt out, so a change of its defaults
 # cannot loosen the check. Its `require_*` options are honoured: each named claim
@@ -211,7 +213,8 @@ class TokenVerifier:
         if claims["iss"] != self._issuer or not self._audience_matches(claims["aud"]):
             _refuse(NOT_VALID)
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub.strip():
+        # The trail keeps who asked: a subject longer than it can keep is not a caller.
+        if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUBJECT:
             _refuse(NOT_VALID)
 
         role = _role(claims["role"])

@@ -234,7 +234,9 @@ def decide(
 
 
 def request_id(request: Request) -> str:
-    return request.headers.get("x-request-id") or uuid4().hex
+    """The id the edge gave the request (the caller's, when it is one the trail can keep)."""
+    found = getattr(request.state, "request_id", None)
+    return found if isinstance(found, str) else uuid4().hex
 
 
 def raise_denial(allowed: Allowed) -> None:

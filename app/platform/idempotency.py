@@ -27,12 +27,13 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import Response
 
 from app.platform.crypto import FieldCipher, get_key_ring
 from app.platform.db import Answered, Base, as_utc, utcnow
-from app.platform.problems import Unprocessable
+from app.platform.problems import Conflict, Unprocessable
 
 RETENTION = timedelta(hours=24)
 
@@ -66,6 +67,17 @@ class Replay(Answered):
     def __init__(self, response: Response) -> None:
         super().__init__("replayed")
         self.response = response
+
+
+class KeyInFlight(Conflict):
+    """API.md: two requests with one key at once: one does the work; the other is told
+    to come back, when it will get the first one's answer. Its own work is rolled back."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is in progress; retry to get its answer.",
+            headers={"Retry-After": "1"},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,12 @@ class Idempotency:
                 subject_id=subject_id,
             )
         )
+        try:
+            # Written now, not at commit: a second request with the same key that got
+            # here first (it waits for the first to commit) learns of it here.
+            session.flush()
+        except IntegrityError:
+            raise KeyInFlight() from None
 
 
 async def on_replay(_request: Request, exc: Exception) -> Response:

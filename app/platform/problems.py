@@ -5,12 +5,14 @@ problem and the offending field, never a value that could be personal data.
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -117,6 +119,12 @@ class Unprocessable(Problem):
         )
 
 
+class ContentTooLarge(Problem):
+    status = 413
+    code = "content_too_large"
+    title = "Content too large"
+
+
 class Unavailable(Problem):
     status = 503
     code = "unavailable"
@@ -154,7 +162,14 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _content("Missing or unknown X-Purpose, or a malformed request"),
     401: _content("Missing, invalid or expired bearer token"),
     403: _content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
+    413: _content("The request body is larger than the service accepts (IEYS_MAX_BODY_BYTES)"),
     422: _content("Invalid input: each bad field is named"),
+    503: {
+        **_content("The database does not answer; retry after `Retry-After` seconds"),
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+    },
 }
 
 
@@ -209,6 +224,9 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == ContentTooLarge.status:
+        too_large = ContentTooLarge(str(exc.detail))
+        return problem_response(too_large.body(request.url.path), too_large.status)
     body = {
         "type": TYPE_BASE + f"http_{exc.status_code}",
         "title": str(exc.detail),
@@ -218,7 +236,25 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     return problem_response(body, exc.status_code, exc.headers)
 
 
+RETRY_AFTER_SECONDS: Final = 5
+"""How long a caller should wait before retrying when the database does not answer."""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database is down, restarting or refusing connections (not a bug of ours)."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        unavailable = Unavailable("The database does not answer; try again shortly.")
+        return problem_response(
+            unavailable.body(request.url.path),
+            unavailable.status,
+            {**_decision_headers(request), "Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     body = {
         "type": TYPE_BASE + "internal_error",
         "title": "Internal server error",

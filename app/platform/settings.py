@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite:///./ieys.db"
     db_pool_size: int = 16
+    max_body_bytes: int = 1_048_576
+    """Request bodies over this are refused (413) before any work, authentication included."""
 
     jwt_algorithm: JwtAlgorithm = JwtAlgorithm.HS256
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)

@@ -1,0 +1,104 @@
+"""The edge of every request, before any work and after the answer.
+
+Before: a request id the trail can keep (the caller's `X-Request-Id` when it is one,
+a new one otherwise); a body larger than the limit refused (413) before it is read and
+before the token is looked at, whether it declares its length or streams; a query string
+refused when it carries a NUL character (no database column can hold one). After: the
+request id echoed, and `Cache-Control: no-store` on everything under `/v1`, where
+personal data lives.
+"""
+
+import re
+from typing import Final
+from uuid import uuid4
+
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.platform.problems import BadRequest, ContentTooLarge, Problem, problem_response
+
+REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+"""What the trail keeps as a request id: a caller's id that is anything else is
+replaced, never truncated (two callers' ids must not collide)."""
+PERSONAL: Final = ("/v1/",)
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == wanted:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def request_id_of(scope: Scope) -> str:
+    sent = _header(scope, b"x-request-id")
+    return sent if sent is not None and REQUEST_ID.fullmatch(sent) else uuid4().hex
+
+
+def _declared_length(scope: Scope) -> int | None:
+    declared = _header(scope, b"content-length")
+    return (
+        int(declared)
+        if declared is not None and declared.isascii() and declared.isdigit()
+        else None
+    )
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        personal = scope["path"].startswith(PERSONAL)
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                if personal:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        refused = self._refusal(scope)
+        if refused is not None:
+            response = problem_response(refused.body(scope["path"]), refused.status)
+            await response(scope, receive, answer)
+            return
+        await self.app(scope, self._limited(receive), answer)
+
+    def _refusal(self, scope: Scope) -> Problem | None:
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            return _too_large(self.max_body_bytes)
+        if b"%00" in scope.get("query_string", b"").lower():
+            return BadRequest("The query must not contain a NUL character.")
+        return None
+
+    def _limited(self, receive: Receive) -> Receive:
+        """A body that streams past the limit is refused as it arrives, never held."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    # An HTTP exception: the framework passes it through body parsing
+                    # (anything else it would call a malformed body); answered as a
+                    # problem like the declared-length case.
+                    raise HTTPException(413, _too_large(self.max_body_bytes).detail)
+            return message
+
+        return limited
+
+
+def _too_large(limit: int) -> ContentTooLarge:
+    return ContentTooLarge(f"The request body is larger than {limit} bytes.")
