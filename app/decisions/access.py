@@ -145,9 +145,11 @@ class Spec:
     nursery: bool = False
     """The path names a nursery (`nursery_id`): 404 when unknown; an enrolment's target."""
     idempotent: bool = False
-    completes: bool = False
-    """The endpoint reads nothing beyond what the guard loaded: commit here, in the
-    guard's one trip to the thread pool, so the request needs no second trip."""
+    commits_first: bool = False
+    """Commit the decision here, before the endpoint runs: for a read that needs nothing
+    beyond what the guard loaded (no second trip to the thread pool to commit), or one
+    that reads long and writes nothing (so its audit event holds no write lock while it
+    computes: SQLite has one writer)."""
     dry_run: bool = False
     """A denial is audited and handed to the endpoint, not raised."""
     invalid_reference: bool = True
@@ -620,7 +622,7 @@ def _work(
         # the decision allows it.
         raise idempotency_store.Replay(stored.response(ctx.response.headers))
     access.idempotency = idempotency
-    if spec.completes:
+    if spec.commits_first:
         complete(ctx.session)
     return access
 

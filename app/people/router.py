@@ -99,7 +99,7 @@ ReadPerson = Annotated[
         schemas.PersonRead,
         "person",
         subject=From.PERSON,
-        completes=True,
+        commits_first=True,
     ),
 ]
 PatchPerson = Annotated[

@@ -152,6 +152,7 @@ TakeUp = Annotated[
         "report.take_up",
         query=_take_up_ask,
         shape=_take_up_shape,
+        commits_first=True,
     ),
 ]
 Impact = Annotated[
@@ -163,6 +164,7 @@ Impact = Annotated[
         "report.impact",
         query=_impact_ask,
         shape=_impact_shape,
+        commits_first=True,
     ),
 ]
 
