@@ -69,6 +69,9 @@ class From(StrEnum):
     """A person or a household the body names: 422 when there is neither."""
     HOUSEHOLD = "household"
     """The path's `family_id`: every member decided as a read of that person."""
+    IDENTIFIER = "identifier"
+    """The person an exact identifier in the query names (`nhs_number` or `upn`); none
+    found is an empty answer, not a 404."""
     NEW_HOUSEHOLD = "new_household"
     """The household the request creates."""
     NEW_PERSON = "new_person"
@@ -253,15 +256,18 @@ class _Loaded:
 
 
 def _person(ctx: Context, person_id: UUID, action: Action) -> _Loaded:
-    session = ctx.session
-    view = people_service.find(session, person_id)
+    view = people_service.find(ctx.session, person_id)
     if view is None:
-        kind = gone_kind(session, person_id)
+        kind = gone_kind(ctx.session, person_id)
         if kind is None:
             return _Loaded(Subject(None, UNKNOWN))
         return _Loaded(Subject(person_id, RecordState(kind=kind, gone=True)))
+    return _viewed(ctx, view, action)
+
+
+def _viewed(ctx: Context, view: PersonView, action: Action) -> _Loaded:
     state = facts.person_state(
-        session,
+        ctx.session,
         view,
         role=ctx.caller.role,
         purpose=ctx.declared.purpose,
@@ -318,7 +324,13 @@ def read_justification(session: Session, sealed: str | None, subject_id: UUID | 
 
 
 def _load(
-    ctx: Context, spec: Spec, ids: dict[str, Any], body: Any, shape: Shape, action: Action
+    ctx: Context,
+    spec: Spec,
+    ids: dict[str, Any],
+    body: Any,
+    query: Any,
+    shape: Shape,
+    action: Action,
 ) -> _Loaded:
     session = ctx.session
     match spec.subject:
@@ -336,6 +348,11 @@ def _load(
             return loaded
         case From.HOUSEHOLD:
             return _household_record(ctx, ids["family_id"])
+        case From.IDENTIFIER:
+            view = people_service.find_by_identifier(
+                session, nhs_number=query.nhs_number, upn=query.upn
+            )
+            return _Loaded(Subject(None, UNKNOWN)) if view is None else _viewed(ctx, view, action)
         case From.CASE:
             case = rights_service.get(session, ids["request_id"])
             if case is None:
@@ -423,6 +440,8 @@ _NOT_FOUND_IN_BODY: Final[Mapping[From, str]] = {
 def _decide(ctx: Context, spec: Spec, question: Question, subject: Subject) -> Allowed:
     allowed = low.decide(ctx, question, subject, raise_on_denial=False)
     if allowed.decision.reason is Reason.NOT_FOUND:
+        if spec.subject is From.IDENTIFIER:
+            return allowed
         raise _not_found(spec)
     if not allowed.decision.allowed and not spec.dry_run:
         low.raise_denial(allowed)
@@ -440,7 +459,7 @@ def _decide_spec(
     if spec.subject in _NEW:
         return _new(ctx, spec, body, None)
     shape = _shape(spec, body, query)
-    loaded = _load(ctx, spec, ids, body, shape, shape.action or spec.action)
+    loaded = _load(ctx, spec, ids, body, query, shape, shape.action or spec.action)
     subject = loaded.subject
     if spec.related is not None and body is not None:
         other = getattr(body, spec.related)

@@ -1,9 +1,10 @@
 """/v1/families and /v1/people: the shared record, behind the lawful-basis check."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import BaseModel
 
 from app.decisions.access import Access, From, declare
@@ -15,7 +16,8 @@ from app.people.service import PersonView
 from app.platform.categories import categories_of, only
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
-from app.platform.problems import PreconditionRequired
+from app.platform.identifiers import NhsNumber, Upn
+from app.platform.problems import PreconditionRequired, Unprocessable
 from app.policy.vocabulary import Action, Category, RecordKind
 from app.rights import service as rights_service
 
@@ -89,6 +91,37 @@ CreatePerson = Annotated[
         subject=From.NEW_PERSON,
         body=schemas.PersonCreate,
         idempotent=True,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    nhs_number: str | None
+    upn: str | None
+
+
+def _identifier(
+    nhs_number: Annotated[
+        NhsNumber | None, Query(description="An exact NHS number (10 digits).")
+    ] = None,
+    upn: Annotated[Upn | None, Query(description="An exact unique pupil number.")] = None,
+) -> Identifier:
+    if (nhs_number is None) == (upn is None):
+        raise Unprocessable("nhs_number", "give exactly one of nhs_number and upn")
+    return Identifier(nhs_number=nhs_number, upn=upn)
+
+
+FindPerson = Annotated[
+    Access,
+    declare(
+        "find_people",
+        Action.READ,
+        schemas.PersonRead,
+        "person",
+        subject=From.IDENTIFIER,
+        query=_identifier,
+        commits_first=True,
     ),
 ]
 ReadPerson = Annotated[
@@ -211,6 +244,21 @@ def create_person(
     result = granted.only(schemas.PersonRead, view.values())
     granted.remember(session, status.HTTP_201_CREATED, result)
     return result
+
+
+@router.get(
+    "/people",
+    summary="Find a person by an exact NHS number or unique pupil number",
+    description="A read of the person found, decided and audited like `GET "
+    "/v1/people/{id}` (the same headers; a denial is 403). No person with that identifier: "
+    "an empty page (the lookup is still audited).",
+    response_model_exclude_unset=True,
+)
+async def find_people(granted: FindPerson) -> schemas.PersonPage:
+    # async: no I/O here (the guard read the row and committed), so no second hop.
+    if granted.person is None:
+        return schemas.PersonPage(items=[])
+    return schemas.PersonPage(items=[granted.only(schemas.PersonRead, granted.person.values())])
 
 
 @router.get(

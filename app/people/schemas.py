@@ -108,6 +108,15 @@ class PersonRead(BaseModel):
     email: str | None = tagged(CONTACT, default=None)
 
 
+class PersonPage(BaseModel):
+    """The person an exact identifier names: one, or none."""
+
+    items: list[PersonRead] = tagged(Category.IDENTITY)
+    next_cursor: str | None = tagged(
+        Category.IDENTITY, default=None, description="Always null: an identifier names one person."
+    )
+
+
 class FamilyRead(BaseModel):
     """A household and its members, each member filtered by its own decision."""
 

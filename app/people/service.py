@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 from sqlalchemy import bindparam, func, select, update
@@ -172,15 +172,43 @@ def create_family(
     return family
 
 
+_DUPLICATE: Final = "A person with this NHS number or unique pupil number is already recorded."
+
+
+def _refuse_duplicate(
+    session: Session, nhs_number: str | None, upn: str | None, *, person_id: UUID | None = None
+) -> None:
+    """An NHS number or UPN identifies one person: a second record is a conflict, which
+    names the person already recorded (the caller knows the identifier already)."""
+    if nhs_number is None and upn is None:
+        return
+    existing = find_by_identifier(session, nhs_number=nhs_number, upn=upn)
+    if existing is not None and existing.id != person_id:
+        raise Conflict(_DUPLICATE, extra={"existing_id": str(existing.id)})
+
+
 def _flush_unique(session: Session) -> None:
-    """An NHS number or UPN identifies one person: a second record is a conflict."""
+    """The same rule when two requests race past `_refuse_duplicate` at once."""
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(
-            "A person with this NHS number or unique pupil number is already recorded."
-        ) from None
+        raise Conflict(_DUPLICATE) from None
+
+
+def find_by_identifier(
+    session: Session, *, nhs_number: str | None = None, upn: str | None = None
+) -> PersonView | None:
+    """The person an exact NHS number or unique pupil number names, if any."""
+    if nhs_number is not None:
+        row = session.execute(_PERSON_VIEW.where(Person.nhs_number == nhs_number)).first()
+        if row is not None:
+            return PersonView(row)
+    if upn is not None:
+        row = session.execute(_PERSON_VIEW.where(Person.upn == upn)).first()
+        if row is not None:
+            return PersonView(row)
+    return None
 
 
 def _check_under_five(born: date, on: date) -> None:
@@ -228,6 +256,7 @@ def create_person(
         person.destroy_on = retention_rules.child_destruction_date(
             body.date_of_birth, family_worker_supported=family.family_worker_supported
         )
+    _refuse_duplicate(session, person.nhs_number, person.upn)
     session.add(person)
     _flush_unique(session)
     refresh_household_retention(session, family)
@@ -307,6 +336,7 @@ def patch_person(
         changes["destroy_on"] = retention_rules.child_destruction_date(
             changes["date_of_birth"], family_worker_supported=family.family_worker_supported
         )
+    _refuse_duplicate(session, changes.get("nhs_number"), changes.get("upn"), person_id=view.id)
     # Compare-and-set on the version: a concurrent writer makes this a 412, not a lost update.
     result = session.execute(
         update(Person)
