@@ -35,7 +35,7 @@ from app.auth.tokens import mint_token
 from app.demo import generate as demo
 from app.platform.db import make_engine
 from app.platform.identifiers import london_today
-from app.platform.settings import get_settings
+from app.platform.settings import ConfigurationError, get_settings
 from app.policy.vocabulary import Role
 from app.retention import service as retention_service
 
@@ -287,4 +287,11 @@ def serve(
 
 
 def main() -> None:
+    try:
+        # Refused before anything starts: one line that names the setting, no traceback
+        # (a traceback could carry a secret).
+        get_settings()
+    except ConfigurationError as refused:
+        console.print(f"[red]{refused}[/red]")
+        raise SystemExit(2) from None
     cli()

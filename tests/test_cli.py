@@ -1,5 +1,8 @@
 """The `ieys` command line: development tokens, and the demo-data path that commits."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +80,20 @@ def test_demo_data_loads_once_per_seed_and_the_audit_chain_verifies(sqlite_datab
     assert verified.exit_code == 0, verified.output
     report = orjson.loads(verified.stdout)
     assert report["ok"] is True
+
+
+def test_a_refused_configuration_stops_the_command_with_one_line_and_no_secret() -> None:
+    env = {**os.environ, "IEYS_ENVIRONMENT": "production", "IEYS_JWT_SECRET": "s3cret-from-vault"}
+    env.pop("IEYS_ENCRYPTION_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", "token", "health_visitor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "IEYS_ENCRYPTION_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "s3cret-from-vault" not in done.stderr + done.stdout
+    assert done.stdout == ""

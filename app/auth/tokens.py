@@ -112,6 +112,7 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._leeway = settings.jwt_leeway_seconds
+        self._max_lifetime = settings.jwt_max_lifetime_seconds
         self._options: Mapping[str, object] = {**_DECODE_OPTIONS, "leeway": self._leeway}
         self._key: Key | None = None
         self._jwks: _JwksKeys | None = None
@@ -207,6 +208,9 @@ class TokenVerifier:
             _refuse(NOT_VALID)
         if exp < now - self._leeway:
             _refuse(EXPIRED)
+        # A stolen token must not outlive a working day or so, whatever its issuer says.
+        if exp - iat > self._max_lifetime:
+            _refuse(NOT_VALID)
         # A token issued in the future comes from a broken or forged clock.
         if iat > now + self._leeway or nbf > now + self._leeway:
             _refuse(NOT_VALID)

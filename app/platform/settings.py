@@ -1,10 +1,11 @@
 """Configuration from `IEYS_*` environment variables (API.md, "Running it")."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
-from typing import Self
+from typing import Any, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "ieys-development-secret-do-not-use-in-production"
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "https://idp.camden.gov.uk/ieys"
     jwt_audience: str = "ieys-api"
     jwt_leeway_seconds: int = 30
+    jwt_max_lifetime_seconds: int = 86_400
+    """A token whose `exp` is further than this after its `iat` is refused (401)."""
 
     encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
 
@@ -57,9 +60,36 @@ class Settings(BaseSettings):
                 raise ValueError("IEYS_JWT_SECRET must be set in production")
         if self.jwt_algorithm is JwtAlgorithm.RS256 and not (self.jwt_public_key or self.jwks_url):
             raise ValueError("RS256 needs IEYS_JWT_PUBLIC_KEY or IEYS_JWKS_URL")
+        if self.jwt_max_lifetime_seconds < 1:
+            raise ValueError("IEYS_JWT_MAX_LIFETIME_SECONDS must be at least 1")
+        # A key that cannot wrap a household's key stops the service now, not at the
+        # first write (the crypto module reads settings, so it is imported here).
+        from app.platform.crypto import load_kek
+
+        load_kek(self.encryption_key.get_secret_value())
         return self
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is refused: says which setting and why, never a value."""
+
+
+def load_settings() -> Settings:
+    """The settings, or ConfigurationError naming each problem. Pydantic's own error
+    repeats the input (secrets among it): it is not chained."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(_named(error) for error in exc.errors())
+        raise ConfigurationError(f"The service's configuration is refused: {problems}") from None
+
+
+def _named(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    field = ".".join(str(part) for part in error.get("loc", ()))
+    return f"IEYS_{field.upper()}: {message}" if field else message
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -577,3 +577,17 @@ def test_a_verified_token_is_remembered_until_it_expires(
     assert calls == []
     monkeypatch.setattr(tokens_module.time, "time", lambda: now + 120)
     refused(verifier, token)
+
+
+def test_a_token_that_lives_longer_than_the_service_allows_is_refused(
+    verifier: TokenVerifier,
+) -> None:
+    now = int(time.time())
+    token = hs256(claims(iat=now - 60, exp=now + 8 * 86_400))
+    assert refused(verifier, token).detail == NOT_VALID
+
+
+def test_a_token_within_the_maximum_lifetime_is_accepted(verifier: TokenVerifier) -> None:
+    now = int(time.time())
+    token = hs256(claims(iat=now - 60, exp=now + 3600))
+    assert verifier.verify(token).role is Role.HEALTH_VISITOR

@@ -1,7 +1,12 @@
 import pytest
 from pydantic import ValidationError
 
-from app.platform.settings import Settings
+from app.platform.settings import (
+    DEVELOPMENT_JWT_SECRET,
+    ConfigurationError,
+    Settings,
+    load_settings,
+)
 
 STRONG_KEY = "c3Ryb25nLXByb2R1Y3Rpb24ta2V5LTMyLWJ5dGVzISE="
 
@@ -33,3 +38,36 @@ def test_rs256_needs_a_public_key_or_a_jwks_url() -> None:
 def test_settings_come_from_ieys_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IEYS_JWT_AUDIENCE", "another-audience")
     assert Settings().jwt_audience == "another-audience"
+
+
+def test_a_refused_configuration_says_why_without_printing_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IEYS_ENVIRONMENT", "production")
+    monkeypatch.setenv("IEYS_ENCRYPTION_KEY", STRONG_KEY)
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert "IEYS_JWT_SECRET must be set in production" in message
+    assert DEVELOPMENT_JWT_SECRET not in message
+    assert "do-not-use" not in message
+    assert STRONG_KEY not in message
+    assert refused.value.__cause__ is None
+    assert refused.value.__suppress_context__
+
+
+def test_an_encryption_key_that_is_not_32_bytes_stops_the_service_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IEYS_ENCRYPTION_KEY", "short")
+    with pytest.raises(ConfigurationError, match="IEYS_ENCRYPTION_KEY") as refused:
+        load_settings()
+    assert "short" not in str(refused.value)
+
+
+def test_a_maximum_token_lifetime_must_be_positive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IEYS_JWT_MAX_LIFETIME_SECONDS", "0")
+    with pytest.raises(ConfigurationError, match="IEYS_JWT_MAX_LIFETIME_SECONDS"):
+        load_settings()
