@@ -64,7 +64,11 @@ def migrate_database(url: str) -> None:
 
 def _engine() -> Engine:
     settings = get_settings()
-    return make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
 
 
 @cli.command()

@@ -52,7 +52,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 16) -> Engine:
+def make_engine(url: str, *, pool_size: int = 16, max_overflow: int = 0) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -60,7 +60,7 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
         pool_recycle=1800,
         # Prepared statements on the hot path: psycopg prepares after 2 executions.
         connect_args={"prepare_threshold": 2},
@@ -70,7 +70,11 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     settings: Settings = get_settings()
-    return make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
 
 
 @lru_cache

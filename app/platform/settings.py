@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite:///./ieys.db"
     db_pool_size: int = 16
+    db_max_overflow: int = 4
+    """Connections a process may open beyond the pool at a peak. Every instance's
+    processes x (pool + overflow) must stay under PostgreSQL's max_connections."""
     max_body_bytes: int = 1_048_576
     """Request bodies over this are refused (413) before any work, authentication included."""
 
