@@ -287,7 +287,9 @@ def serve(
             demo_data(families=demo_families, seed=1, batch=2000, today=None)
         finally:
             engine.dispose()
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers)
+    # The service logs each request itself, as JSON without the path: uvicorn's access
+    # line would print the query (an NHS number among it).
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, access_log=False)
 
 
 def main() -> None:

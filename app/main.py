@@ -19,7 +19,7 @@ from app.invitations.router import router as invitations_router
 from app.needs.router import router as needs_router
 from app.nurseries.router import router as nurseries_router
 from app.people.router import router as people_router
-from app.platform import problems
+from app.platform import logs, problems
 from app.platform.db import get_engine
 from app.platform.edge import Edge
 from app.platform.idempotency import Replay, on_replay
@@ -115,6 +115,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    logs.configure()
     app = FastAPI(
         title="Integrated Early Years Service API",
         version="1.0.0",

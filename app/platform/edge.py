@@ -9,13 +9,15 @@ personal data lives.
 """
 
 import re
-from typing import Final
+import time
+from typing import Any, Final
 from uuid import uuid4
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.platform.logs import ACCESS
 from app.platform.problems import BadRequest, ContentTooLarge, Problem, problem_response
 
 REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -54,24 +56,32 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request_id = request_id_of(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         personal = scope["path"].startswith(PERSONAL)
+        status = 500
 
         async def answer(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
                 if personal:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
-        refused = self._refusal(scope)
-        if refused is not None:
-            response = problem_response(refused.body(scope["path"]), refused.status)
-            await response(scope, receive, answer)
-            return
-        await self.app(scope, self._limited(receive), answer)
+        try:
+            refused = self._refusal(scope)
+            if refused is not None:
+                response = problem_response(refused.body(scope["path"]), refused.status)
+                await response(scope, receive, answer)
+                return
+            await self.app(scope, self._limited(receive), answer)
+        finally:
+            _log(scope, state, status, time.perf_counter() - started)
 
     def _refusal(self, scope: Scope) -> Problem | None:
         declared = _declared_length(scope)
@@ -98,6 +108,31 @@ class Edge:
             return message
 
         return limited
+
+
+def _template(scope: Scope) -> str:
+    """The matched route's path template (with its router's prefix), never the path."""
+    effective = scope.get("fastapi", {}).get("effective_route_context")
+    template = getattr(effective, "path", None) or getattr(scope.get("route"), "path", None)
+    return str(template) if template else "unmatched"
+
+
+def _log(scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
+    caller = state.get("caller")
+    decision_id = state.get("decision_id")
+    ACCESS.info(
+        "request",
+        extra={
+            "request_id": state["request_id"],
+            "method": scope["method"],
+            "route": _template(scope),
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "role": getattr(caller, "role", None),
+            "org": getattr(caller, "org", None),
+            "decision_id": str(decision_id) if decision_id else None,
+        },
+    )
 
 
 def _too_large(limit: int) -> ContentTooLarge:
