@@ -6,7 +6,7 @@ from app.consent import models as consent_models
 from app.contacts import models as contacts_models
 from app.nurseries import models as nurseries_models
 from app.people import models as people_models
-from app.platform import idempotency
+from app.platform import idempotency, ratelimit
 from app.platform.db import Base
 from app.reference import models as reference_models
 from app.retention import models as retention_models
@@ -26,6 +26,7 @@ __all__ = [
     "metadata",
     "nurseries_models",
     "people_models",
+    "ratelimit",
     "reference_models",
     "retention_models",
     "reviews_models",

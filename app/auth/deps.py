@@ -6,9 +6,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 
 from app.auth.caller import Caller
 from app.auth.tokens import TokenVerifier
+from app.platform import ratelimit
+from app.platform.db import get_engine
 from app.platform.problems import Unauthenticated
 from app.platform.settings import get_settings
 
@@ -56,7 +59,15 @@ async def current_caller(
         caller = verifier.verify(credentials.credentials)
     # The guard and the audit trail read it from here without re-verifying.
     request.state.caller = caller
+    limit = get_settings().rate_limit_per_minute
+    if limit is not None:
+        await run_in_threadpool(ratelimit.admit, rate_engine(), caller.sub, limit)
     return caller
+
+
+def rate_engine() -> Engine:
+    """Where the rate limit's counts are kept (the service's database)."""
+    return get_engine()
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

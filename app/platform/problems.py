@@ -164,6 +164,14 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
     413: _content("The request body is larger than the service accepts (IEYS_MAX_BODY_BYTES)"),
     422: _content("Invalid input: each bad field is named"),
+    429: {
+        **_content(
+            "Over the caller's rate (IEYS_RATE_LIMIT_PER_MINUTE); retry after `Retry-After`"
+        ),
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+    },
     503: {
         **_content("The database does not answer; retry after `Retry-After` seconds"),
         "headers": {

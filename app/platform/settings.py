@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = 4
     """Connections a process may open beyond the pool at a peak. Every instance's
     processes x (pool + overflow) must stay under PostgreSQL's max_connections."""
+    rate_limit_per_minute: int | None = None
+    """Requests a token subject may make in a minute, across every instance; unset: no
+    limit (benchmarks and test suites run unthrottled)."""
     max_body_bytes: int = 1_048_576
     """Request bodies over this are refused (413) before any work, authentication included."""
 
