@@ -211,7 +211,12 @@ def start_server(
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env)
+    # The service writes a JSON line per request (as in production): to a file, not here.
+    with tempfile.NamedTemporaryFile(
+        prefix=f"ieys-bench-{port}-", suffix=".log", delete=False
+    ) as log:
+        # The child keeps its own copy of the descriptor.
+        return subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
