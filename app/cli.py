@@ -6,15 +6,12 @@ Every command reads the same `IEYS_*` settings as the service (API.md, "Running 
 import dataclasses
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 import orjson
 import typer
 import uvicorn
-from alembic import command
-from alembic.config import Config
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -29,10 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-import app
 from app.audit import service as audit_service
 from app.auth.tokens import mint_token
 from app.demo import generate as demo
+from app.platform import schema
 from app.platform.db import make_engine
 from app.platform.identifiers import london_today
 from app.platform.settings import ConfigurationError, get_settings
@@ -49,19 +46,6 @@ cli = typer.Typer(
 console = Console(stderr=True)
 
 
-def alembic_config(url: str) -> Config:
-    """The repository's alembic.ini, found beside the package (a source checkout)."""
-    root = Path(app.__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
-    config.attributes["url"] = url
-    return config
-
-
-def migrate_database(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
-
-
 def _engine() -> Engine:
     settings = get_settings()
     return make_engine(
@@ -74,7 +58,7 @@ def _engine() -> Engine:
 @cli.command()
 def migrate() -> None:
     """Bring the schema at IEYS_DATABASE_URL up to date (alembic upgrade head)."""
-    migrate_database(get_settings().database_url)
+    schema.upgrade(get_settings().database_url)
     console.print("[green]Schema up to date.[/green]")
 
 
@@ -276,7 +260,7 @@ def serve(
     demo_families: Annotated[int, typer.Option(help="How many demo families.", min=1)] = 500,
 ) -> None:
     """Migrate (and load demo data with --demo), then serve app.main:app with uvicorn."""
-    migrate_database(get_settings().database_url)
+    schema.upgrade(get_settings().database_url)
     if with_demo:
         engine = _engine()
         try:

@@ -15,7 +15,6 @@ os.environ.setdefault("IEYS_AUDIT_SEAL_INTERVAL_SECONDS", "0")
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine, create_engine
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.auth.tokens import mint_token
 from app.main import create_app
 from app.platform.db import get_session, unit_of_work
+from app.platform.schema import alembic_config
 from app.platform.settings import get_settings
 from app.policy.vocabulary import Role
 
@@ -32,13 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def configured_database_url() -> str | None:
     return os.environ.get("IEYS_TEST_DATABASE_URL") or None
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.attributes["url"] = url
-    return config
 
 
 def reset_postgres(url: str) -> None:

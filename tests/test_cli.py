@@ -1,6 +1,7 @@
 """The `ieys` command line: development tokens, and the demo-data path that commits."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -97,3 +98,37 @@ def test_a_refused_configuration_stops_the_command_with_one_line_and_no_secret()
     assert "Traceback" not in done.stderr
     assert "s3cret-from-vault" not in done.stderr + done.stdout
     assert done.stdout == ""
+
+
+def test_migrate_builds_the_schema_from_an_installed_package_outside_the_checkout(
+    tmp_path: Path,
+) -> None:
+    """As in the image: `pip install .`, then `ieys migrate` with no source tree beside it."""
+    root = Path(__file__).resolve().parent.parent
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    subprocess.run(
+        [*pip, "--target", str(site), str(root)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    database = elsewhere / "ieys.db"
+    code = (
+        "import app, sys; from app.cli import main; sys.stderr.write(app.__file__ + '\\n'); main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "migrate"],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(site), "IEYS_DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0].startswith(str(site))
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"alembic_version", "person", "audit_event"} <= tables

@@ -1,0 +1,10 @@
+"""The Alembic scripts live at the top level (`migrations/`) and install as
+`app.migrations`, so `ieys migrate` works from an installed package, not only from a
+checkout. Everything else is declared in pyproject.toml."""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=[*find_packages(include=["app", "app.*"]), "app.migrations", "app.migrations.versions"],
+    package_dir={"app.migrations": "migrations"},
+)
