@@ -4,6 +4,8 @@ Every command reads the same `IEYS_*` settings as the service (API.md, "Running 
 """
 
 import dataclasses
+import os
+import tempfile
 import time
 from datetime import datetime
 from typing import Annotated
@@ -271,6 +273,10 @@ def serve(
             demo_data(families=demo_families, seed=1, batch=2000, today=None)
         finally:
             engine.dispose()
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts its own requests; a shared directory lets a scrape of any
+        # worker add them all up (a fresh one per start, as prometheus_client asks).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ieys-metrics-")
     # The service logs each request itself, as JSON without the path: uvicorn's access
     # line would print the query (an NHS number among it).
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, access_log=False)

@@ -8,12 +8,13 @@ from typing import Final
 import fastapi_offline
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.audit import service as audit_service
 from app.audit import unit_of_work  # noqa: F401 - keeps decisions when a request fails
 from app.audit.router import router as audit_router
 from app.audit.sealer import Sealer
@@ -25,7 +26,7 @@ from app.invitations.router import router as invitations_router
 from app.needs.router import router as needs_router
 from app.nurseries.router import router as nurseries_router
 from app.people.router import router as people_router
-from app.platform import logs, problems
+from app.platform import logs, metrics, problems
 from app.platform.db import get_engine
 from app.platform.edge import Edge
 from app.platform.idempotency import Replay, on_replay
@@ -209,7 +210,33 @@ def create_app() -> FastAPI:
             ) from None
         return {"status": "ok"}
 
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics (no personal data; not exposed outside the deployment)",
+        response_class=Response,
+        responses={200: {"content": {metrics.CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+    )
+    def metrics_text() -> Response:
+        return Response(metrics.render(_database_gauges), media_type=metrics.CONTENT_TYPE)
+
     return app
+
+
+def _database_gauges() -> dict[str, tuple[str, float]]:
+    """What the database says now, the same from every instance."""
+    try:
+        with get_engine().connect() as connection:
+            awaiting = audit_service.awaiting_seal(connection)
+    except SQLAlchemyError:
+        return {"ieys_database_up": ("1 when the database answered this scrape.", 0)}
+    return {
+        "ieys_database_up": ("1 when the database answered this scrape.", 1),
+        "ieys_audit_events_awaiting_seal": (
+            "Committed audit events not yet appended to the hash chain.",
+            awaiting,
+        ),
+    }
 
 
 app = create_app()

@@ -20,7 +20,7 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import Connection, Table, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -212,6 +212,32 @@ def head(connection: Connection) -> tuple[int, str]:
     return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
 
 
+def _window_floor(connection: Connection) -> int:
+    """Below this id, every event was sealed a window ago (routine passes look above)."""
+    newest = connection.execute(select(func.max(_seal_table.c.event_id))).scalar()
+    return max(0, int(newest or 0) - LATE_COMMIT_WINDOW)
+
+
+def _unsealed_above(floor: int) -> ColumnElement[bool]:
+    return and_(
+        _event_table.c.id > floor,
+        ~select(_seal_table.c.event_id)
+        .where(_seal_table.c.event_id == _event_table.c.id)
+        # Redundant for the answer, vital for the plan: only the seals in the
+        # window are probed, never the whole (ever-growing) seal table.
+        .where(_seal_table.c.event_id > floor)
+        .exists(),
+    )
+
+
+def awaiting_seal(connection: Connection) -> int:
+    """Committed events not yet in the chain, in the window a routine pass seals (a
+    metric: cheap at any size, unlike a count of the whole trail)."""
+    floor = _window_floor(connection)
+    query = select(func.count()).select_from(_event_table).where(_unsealed_above(floor))
+    return int(connection.execute(query).scalar_one())
+
+
 def seal(connection: Connection, *, full: bool = False, wait: bool = False) -> int:
     """Append committed, unsealed events to the chain; returns how many were sealed.
 
@@ -221,23 +247,12 @@ def seal(connection: Connection, *, full: bool = False, wait: bool = False) -> i
     if not _lock(connection, wait=wait):
         return 0
     seq, prev = head(connection)
-    floor = 0
-    if not full:
-        newest = connection.execute(select(func.max(_seal_table.c.event_id))).scalar()
-        floor = max(0, int(newest or 0) - LATE_COMMIT_WINDOW)
+    floor = 0 if full else _window_floor(connection)
     sealed = 0
     while True:
         unsealed = (
             select(_event_table)
-            .where(_event_table.c.id > floor)
-            .where(
-                ~select(_seal_table.c.event_id)
-                .where(_seal_table.c.event_id == _event_table.c.id)
-                # Redundant for the answer, vital for the plan: only the seals in the
-                # window are probed, never the whole (ever-growing) seal table.
-                .where(_seal_table.c.event_id > floor)
-                .exists()
-            )
+            .where(_unsealed_above(floor))
             .order_by(_event_table.c.id)
             .limit(SEAL_BATCH)
         )

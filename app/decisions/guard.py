@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.caller import Caller
 from app.platform import categories as category_tags
+from app.platform import metrics
 from app.platform.problems import BadRequest, Gone, Problem
 from app.policy import engine
 from app.policy.model import Ask, Decision, RecordState
@@ -196,6 +197,9 @@ def decide(
         target_nursery_id=question.target_nursery_id,
     )
     decision = engine.decide(ask, subject.state)
+    metrics.observe_decision(
+        declared.purpose.value, allowed=decision.allowed, reason=decision.reason.value
+    )
     decision_id = audit_service.record(
         ctx.session,
         audit_service.EventDraft(

@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.platform import metrics
 from app.platform.logs import ACCESS
 from app.platform.problems import BadRequest, ContentTooLarge, Problem, problem_response
 
@@ -120,12 +121,14 @@ def _template(scope: Scope) -> str:
 def _log(scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
     caller = state.get("caller")
     decision_id = state.get("decision_id")
+    route = _template(scope)
+    metrics.observe_request(scope["method"], route, status, seconds)
     ACCESS.info(
         "request",
         extra={
             "request_id": state["request_id"],
             "method": scope["method"],
-            "route": _template(scope),
+            "route": route,
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
             "role": getattr(caller, "role", None),
