@@ -46,13 +46,13 @@ sys.path.insert(0, str(ROOT))
 
 from app.audit.models import AuditEvent, AuditSeal  # noqa: E402
 from app.auth.tokens import mint_token  # noqa: E402
-from app.cli import migrate_database  # noqa: E402
 from app.demo.generate import generate  # noqa: E402
 from app.people.models import Family, Person  # noqa: E402
 from app.people.schemas import PersonRead  # noqa: E402
 from app.platform.categories import categories_of  # noqa: E402
 from app.platform.db import make_engine  # noqa: E402
 from app.platform.identifiers import london_today  # noqa: E402
+from app.platform.schema import upgrade as migrate_database  # noqa: E402
 from app.platform.settings import get_settings  # noqa: E402
 from app.policy import engine as policy_engine  # noqa: E402
 from app.policy.model import Ask, RecordState  # noqa: E402

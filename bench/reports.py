@@ -40,12 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.auth.tokens import mint_token  # noqa: E402
-from app.cli import migrate_database  # noqa: E402
 from app.contacts.schemas import DevelopmentReview  # noqa: E402
 from app.demo.generate import generate  # noqa: E402
 from app.people.models import Family, Person  # noqa: E402
 from app.platform.db import make_engine  # noqa: E402
 from app.platform.identifiers import london_today  # noqa: E402
+from app.platform.schema import upgrade as migrate_database  # noqa: E402
 from app.platform.settings import get_settings  # noqa: E402
 from app.policy.vocabulary import Role  # noqa: E402
 

@@ -25,11 +25,11 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from app.cli import migrate_database
 from app.demo import generate as demo
 from app.people.models import Family, Person
 from app.platform.db import make_engine
 from app.platform.identifiers import london_today
+from app.platform.schema import upgrade as migrate_database
 from app.retention import rules
 from app.retention import service as retention_service
 

@@ -17,7 +17,7 @@ import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import mint_token
@@ -57,10 +57,30 @@ def _sqlite_savepoint_recipe(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own beside the configured
+    one (`test_gw0`, ...), created when missing: workers never reset each other's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     url = configured_database_url()
     if url:
+        url = worker_database(url)
         reset_postgres(url)
         yield url
         return

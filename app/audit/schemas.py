@@ -8,13 +8,19 @@ from pydantic import BaseModel, Field
 class VerifyReport(BaseModel):
     ok: bool = Field(description="False when any event was altered, removed or reordered.")
     events: int = Field(description="Events in the trail.")
-    sealed: int = Field(description="Events verified in the hash chain.")
+    sealed: int = Field(description="Events in the hash chain, up to the head verified.")
     unsealed: int = Field(description="Events committed but not yet chained (a small tail).")
     head: str = Field(description="Hash of the last sealed event: record it to anchor the trail.")
     head_seq: int
     first_bad: dict[str, Any] | None = Field(
         default=None, description="Where verification failed: seq, event_id and the problem."
     )
+    from_seq: int = Field(description="The first chain position this walk rehashed.")
+    anchor: str = Field(
+        description="The hash the walk started from: the genesis (64 zeros) for a whole "
+        "walk, else the stored hash at `from_seq` - 1, to compare with a head recorded before."
+    )
+    checked: int = Field(description="Events rehashed by this walk.")
 
 
 class AuditEventRead(BaseModel):

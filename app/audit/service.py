@@ -13,14 +13,30 @@ sealed in a later batch: the chain's order is the seal order, fixed once sealed.
 """
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Select,
+    String,
+    Table,
+    Uuid,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,6 +80,11 @@ class VerifyResult:
     head: str
     head_seq: int
     first_bad: dict[str, Any] | None = None
+    from_seq: int = 1
+    anchor: str = GENESIS
+    """The hash the walk started from: GENESIS, or the stored hash of seal `from_seq - 1`."""
+    checked: int = 0
+    """Events rehashed by this walk."""
 
 
 @dataclass(slots=True)
@@ -170,22 +191,37 @@ def rerecord_after_failure(session: Session, pending: list[PendingEvent], status
 # --- the chain -----------------------------------------------------------------
 
 
-def _canonical_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, UUID):
-        return str(value)
-    return value
+_DATETIME_COLUMNS: tuple[int, ...] = tuple(
+    i for i, c in enumerate(_event_table.columns) if isinstance(c.type, DateTime)
+)
+
+
+def _utc_text(value: datetime) -> str:
+    """`2026-01-01T09:30:00.000000Z`: UTC, always with microseconds."""
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _digest(prev_hash: str, seq: int, values: Sequence[Any]) -> str:
+    """sha256 over the canonical JSON of the previous hash, the position and the event's
+    columns in `HASHED_COLUMNS` order. Datetimes are written as UTC with microseconds;
+    UUIDs, as orjson writes them, in their canonical form (the same text as `str`)."""
+    body = dict(zip(HASHED_COLUMNS, values, strict=True))
+    for index in _DATETIME_COLUMNS:
+        value = values[index]
+        if isinstance(value, datetime):
+            body[HASHED_COLUMNS[index]] = _utc_text(value)
+    payload = orjson.dumps(
+        {"prev": prev_hash, "seq": seq, "event": body}, option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(payload).hexdigest()
 
 
 def event_digest(prev_hash: str, seq: int, row: Any) -> str:
     """sha256 over the previous hash, the position and every column of the event."""
     mapping = row._mapping
-    body = {name: _canonical_value(mapping[name]) for name in HASHED_COLUMNS}
-    payload = orjson.dumps(
-        {"prev": prev_hash, "seq": seq, "event": body}, option=orjson.OPT_SORT_KEYS
-    )
-    return hashlib.sha256(payload).hexdigest()
+    return _digest(prev_hash, seq, [mapping[name] for name in HASHED_COLUMNS])
 
 
 def _lock(connection: Connection, *, wait: bool) -> bool:
@@ -290,63 +326,134 @@ def seal_in_own_transaction(connection: Connection, *, full: bool = False) -> in
         return 0
 
 
-def verify(connection: Connection, *, chunk: int = 10_000) -> VerifyResult:
+def _event_columns_for_verify(connection: Connection) -> list[ColumnElement[Any]]:
+    """The event's columns as verify reads them. On PostgreSQL, ids and times arrive as
+    the canonical text the digest takes (`_digest`'s forms, written by the database):
+    parsing them into objects only to print them again is most of a walk's cost."""
+    if connection.dialect.name != "postgresql":
+        return list(_event_table.columns)
+    columns: list[ColumnElement[Any]] = []
+    for column in _event_table.columns:
+        if isinstance(column.type, DateTime):
+            utc = func.timezone("UTC", column)
+            text_form = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+            columns.append(text_form.label(column.name))
+        elif isinstance(column.type, Uuid):
+            columns.append(column.cast(String).label(column.name))
+        else:
+            columns.append(column)
+    return columns
+
+
+def _chunks(
+    connection: Connection, query: Select[Any], *, after: int
+) -> Generator[Sequence[Sequence[Any]], None, None]:
+    """The chain's seals after `after`, a chunk at a time, in seq order. On PostgreSQL
+    the next chunk is fetched while the caller hashes this one (the database and the
+    hashing each keep a core busy); the connection is used by one thread at a time."""
+    seq = _seal_table.c.seq
+
+    def fetch(after: int) -> Sequence[Sequence[Any]]:
+        return cast(Sequence[Sequence[Any]], connection.execute(query.where(seq > after)).all())
+
+    if connection.dialect.name != "postgresql":
+        while rows := fetch(after):
+            yield rows
+            after = int(rows[-1][0])
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ieys-verify") as pool:
+        pending = pool.submit(fetch, after)
+        while rows := pending.result():
+            pending = pool.submit(fetch, int(rows[-1][0]))
+            yield rows
+
+
+def _seal_at(connection: Connection, seq: int) -> str | None:
+    return connection.execute(
+        select(_seal_table.c.hash).where(_seal_table.c.seq == seq)
+    ).scalar_one_or_none()
+
+
+def verify(connection: Connection, *, from_seq: int = 1, chunk: int = 10_000) -> VerifyResult:
     """Walk the chain in seal order: any altered, removed or reordered event shows.
 
     - altered: the event's columns no longer hash to its seal;
     - removed: its seal points at nothing, or a `seq` is missing;
     - reordered: a seal's `prev_hash` is not the hash before it.
+
+    From `from_seq` on, the walk starts from the stored hash of the seal before it (the
+    `anchor`): a daily check starts where the last one ended and compares the anchor
+    with the head it recorded then, rather than rehashing everything. Streamed in chunks
+    of `chunk` seals: memory stays the same whatever the trail's length.
     """
     events = int(connection.execute(select(func.count()).select_from(_event_table)).scalar_one())
-    expected_seq, prev = 0, GENESIS
-    sealed = 0
+    expected_seq, prev = from_seq - 1, GENESIS
     bad: dict[str, Any] | None = None
-    last_seq = 0
-    while bad is None:
-        rows = connection.execute(
-            select(
-                _seal_table.c.seq.label("seal_seq"),
-                _seal_table.c.event_id.label("seal_event_id"),
-                _seal_table.c.prev_hash.label("seal_prev_hash"),
-                _seal_table.c.hash.label("seal_hash"),
-                *_event_table.columns,
-            )
-            .select_from(
-                _seal_table.outerjoin(_event_table, _event_table.c.id == _seal_table.c.event_id)
-            )
-            .where(_seal_table.c.seq > last_seq)
-            .order_by(_seal_table.c.seq)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            expected_seq += 1
-            where = {"seq": int(row.seal_seq), "event_id": int(row.seal_event_id)}
-            if row.seal_seq != expected_seq:
-                bad = {**where, "problem": "missing_seal", "expected_seq": expected_seq}
+    if from_seq > 1:
+        anchor = _seal_at(connection, from_seq - 1)
+        if anchor is None:
+            bad = {"seq": from_seq - 1, "event_id": None, "problem": "missing_seal"}
+        else:
+            prev = anchor
+    start = prev
+    checked = 0
+    if bad is not None:
+        return VerifyResult(
+            ok=False,
+            events=events,
+            sealed=expected_seq - 1,
+            unsealed=0,
+            head=prev,
+            head_seq=expected_seq - 1,
+            first_bad=bad,
+            from_seq=from_seq,
+            anchor=start,
+        )
+    query = (
+        select(
+            _seal_table.c.seq,
+            _seal_table.c.event_id,
+            _seal_table.c.prev_hash,
+            _seal_table.c.hash,
+            *_event_columns_for_verify(connection),
+        )
+        .select_from(
+            _seal_table.outerjoin(_event_table, _event_table.c.id == _seal_table.c.event_id)
+        )
+        .order_by(_seal_table.c.seq)
+        .limit(chunk)
+    )
+    with closing(_chunks(connection, query, after=expected_seq)) as chunks:
+        for rows in chunks:
+            for seq, event_id, prev_hash, seal_hash, *values in rows:
+                expected_seq += 1
+                if seq != expected_seq:
+                    bad = {"seq": seq, "event_id": event_id, "problem": "missing_seal"}
+                    bad["expected_seq"] = expected_seq
+                elif prev_hash != prev:
+                    bad = {"seq": seq, "event_id": event_id, "problem": "broken_link"}
+                elif values[0] is None:
+                    bad = {"seq": seq, "event_id": event_id, "problem": "event_removed"}
+                elif _digest(prev, seq, values) != seal_hash:
+                    bad = {"seq": seq, "event_id": event_id, "problem": "event_altered"}
+                if bad is not None:
+                    break
+                prev = seal_hash
+                checked += 1
+            if bad is not None:
                 break
-            if row.seal_prev_hash != prev:
-                bad = {**where, "problem": "broken_link"}
-                break
-            if row.id is None:
-                bad = {**where, "problem": "event_removed"}
-                break
-            if event_digest(prev, expected_seq, row) != row.seal_hash:
-                bad = {**where, "problem": "event_altered"}
-                break
-            prev = row.seal_hash
-            sealed += 1
-        last_seq = int(rows[-1].seal_seq)
-    unsealed = max(0, events - sealed) if bad is None else 0
+    head_seq = expected_seq if bad is None else expected_seq - 1
     return VerifyResult(
         ok=bad is None,
         events=events,
-        sealed=sealed,
-        unsealed=unsealed,
+        sealed=head_seq,
+        unsealed=max(0, events - head_seq) if bad is None else 0,
         head=prev,
-        head_seq=expected_seq if bad is None else expected_seq - 1,
+        head_seq=head_seq,
         first_bad=bad,
+        from_seq=from_seq,
+        anchor=start,
+        checked=checked,
     )
 
 

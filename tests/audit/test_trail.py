@@ -1,7 +1,11 @@
 """The audit trail: one event per decision, no personal data, tamper-evident."""
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -11,7 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, AuditSeal
+from app.platform.db import as_utc
 from tests import factories
 
 Headers = Callable[..., dict[str, str]]
@@ -150,10 +155,10 @@ def _sealed(client: TestClient, headers: Headers, session: Session) -> list[str]
     return ids
 
 
-def _verify(client: TestClient, headers: Headers) -> dict[str, object]:
+def _verify(client: TestClient, headers: Headers) -> dict[str, Any]:
     response = client.get("/v1/audit/verify", headers=headers(*OFFICER))
     assert response.status_code == 200
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 
@@ -168,7 +173,7 @@ def test_verify_detects_an_altered_event(
         )
     body = _verify(client, headers)
     assert body["ok"] is False
-    assert body["first_bad"]["problem"] == "event_altered"  # type: ignore[index]
+    assert body["first_bad"]["problem"] == "event_altered"
 
 
 def test_verify_detects_a_removed_event(
@@ -181,7 +186,7 @@ def test_verify_detects_a_removed_event(
         )
     body = _verify(client, headers)
     assert body["ok"] is False
-    assert body["first_bad"]["problem"] == "event_removed"  # type: ignore[index]
+    assert body["first_bad"]["problem"] == "event_removed"
 
 
 def test_verify_detects_a_removed_event_and_its_seal(
@@ -194,7 +199,7 @@ def test_verify_detects_a_removed_event_and_its_seal(
         session.execute(text("DELETE FROM audit_event WHERE id = :i"), {"i": victim})
     body = _verify(client, headers)
     assert body["ok"] is False
-    assert body["first_bad"]["problem"] == "missing_seal"  # type: ignore[index]
+    assert body["first_bad"]["problem"] == "missing_seal"
 
 
 def test_verify_detects_reordered_events(
@@ -216,7 +221,7 @@ def test_verify_detects_reordered_events(
         )
     body = _verify(client, headers)
     assert body["ok"] is False
-    assert body["first_bad"]["problem"] == "event_altered"  # type: ignore[index]
+    assert body["first_bad"]["problem"] == "event_altered"
 
 
 @pytest.mark.parametrize(
@@ -254,3 +259,107 @@ def test_access_log_lists_who_read_the_person_and_why(
     assert hv["bases"] == ["art6-1-e"]
     assert all(i["resource"] in {"person", "access_log"} for i in items)
     assert len([i for i in items if i["resource"] == "person"]) == 2
+
+
+def _reference_digest(prev_hash: str, seq: int, row: AuditEvent) -> str:
+    """The chain's documented form, computed independently of the service's code: sha256
+    of sorted-key compact JSON; datetimes as UTC with microseconds, UUIDs as text."""
+
+    def canonical(value: object) -> object:
+        if isinstance(value, datetime):
+            return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return str(value) if isinstance(value, UUID) else value
+
+    event = {c.name: canonical(getattr(row, c.key)) for c in AuditEvent.__table__.columns}
+    payload = json.dumps(
+        {"prev": prev_hash, "seq": seq, "event": event},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def test_every_seal_is_the_documented_hash_of_its_event(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    ids = _sealed(client, headers, session)
+    for decision_id in ids:
+        row = event(session, decision_id)
+        seal = session.execute(select(AuditSeal).where(AuditSeal.event_id == row.id)).scalar_one()
+        assert seal.hash == _reference_digest(seal.prev_hash, seal.seq, row)
+
+
+def test_a_time_with_no_microseconds_or_another_offset_hashes_as_its_utc_text() -> None:
+    names = audit_service.HASHED_COLUMNS
+    values: list[object] = [None] * len(names)
+    values[names.index("occurred_at")] = datetime(
+        2026, 6, 1, 13, 0, tzinfo=timezone(timedelta(hours=1))
+    )
+    values[names.index("decision_id")] = UUID(int=7)
+    digest = audit_service._digest(audit_service.GENESIS, 1, values)
+    event = dict(zip(names, values, strict=True))
+    event["occurred_at"] = "2026-06-01T12:00:00.000000Z"
+    event["decision_id"] = str(UUID(int=7))
+    payload = json.dumps(
+        {"prev": audit_service.GENESIS, "seq": 1, "event": event},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    assert digest == hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _verify_from(client: TestClient, headers: Headers, from_seq: int) -> dict[str, Any]:
+    response = client.get(f"/v1/audit/verify?from_seq={from_seq}", headers=headers(*OFFICER))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_daily_check_verifies_from_where_the_last_one_ended(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    _sealed(client, headers, session)
+    yesterday = _verify(client, headers)
+    reads(client, headers, session, 3)
+    today = _verify_from(client, headers, int(yesterday["head_seq"]) + 1)
+    assert today["ok"] is True
+    assert today["anchor"] == yesterday["head"]
+    # The three reads, and yesterday's verification itself.
+    assert today["checked"] == 4
+    assert today["head_seq"] == int(yesterday["head_seq"]) + 4
+
+
+def test_a_range_check_finds_tampering_inside_the_range(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    ids = _sealed(client, headers, session)
+    victim = session.execute(
+        select(AuditSeal.seq).where(AuditSeal.event_id == event(session, ids[2]).id)
+    ).scalar_one()
+    with tampering(session):
+        session.execute(
+            text("UPDATE audit_event SET purpose = 'legal_claims' WHERE id = :i"),
+            {"i": event(session, ids[2]).id},
+        )
+    body = _verify_from(client, headers, victim)
+    assert body["ok"] is False
+    assert body["first_bad"]["problem"] == "event_altered"
+    assert body["first_bad"]["seq"] == victim
+
+
+def test_a_range_past_the_head_shows_the_chain_was_cut_short(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    _sealed(client, headers, session)
+    head_seq = int(_verify(client, headers)["head_seq"])
+    body = _verify_from(client, headers, head_seq + 10)
+    assert body["ok"] is False
+    assert body["first_bad"]["problem"] == "missing_seal"
+
+
+def test_a_range_must_start_at_the_first_position_or_later(
+    client: TestClient, headers: Headers
+) -> None:
+    response = client.get("/v1/audit/verify?from_seq=0", headers=headers(*OFFICER))
+    assert response.status_code == 422
