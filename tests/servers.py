@@ -1,14 +1,18 @@
 """Real server processes for tests that need concurrency across instances: a scratch
-database of their own (a SQLite file, or a PostgreSQL database beside the test one)
-and uvicorn processes serving it."""
+database of their own (a SQLite file, or a PostgreSQL database beside the test one),
+or a PostgreSQL cluster of their own that a test may crash, and uvicorn processes
+serving it."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -43,7 +47,10 @@ def scratch_database(tmp_path: Path, name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def serve(url: str, port: int, **settings: str) -> subprocess.Popen[bytes]:
+def serve(
+    url: str, port: int, *, log: Path | None = None, **settings: str
+) -> subprocess.Popen[bytes]:
+    """A uvicorn process on `url`; its log lines (stderr) go to `log` when given."""
     env = {
         **os.environ,
         "IEYS_DATABASE_URL": url,
@@ -52,11 +59,11 @@ def serve(url: str, port: int, **settings: str) -> subprocess.Popen[bytes]:
         **settings,
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-    return subprocess.Popen(
-        [*command, "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
+    with ExitStack() as files:
+        sink = files.enter_context(log.open("ab")) if log is not None else None
+        return subprocess.Popen(
+            [*command, "--log-level", "warning"], cwd=ROOT, env=env, stderr=sink
+        )
 
 
 def wait_ready(port: int) -> None:
@@ -72,10 +79,13 @@ def wait_ready(port: int) -> None:
 
 
 @contextmanager
-def instances(url: str, count: int = 2) -> Iterator[list[int]]:
-    """`count` servers on `url`, ready; their ports. Stopped on the way out."""
+def instances(url: str, count: int = 2, *, logs: Path | None = None) -> Iterator[list[int]]:
+    """`count` servers on `url`, ready; their ports. Stopped on the way out. With `logs`,
+    each server's log lines go to `logs / f"{port}.log"`."""
     ports = [free_port() for _ in range(count)]
-    servers = [serve(url, port) for port in ports]
+    servers = [
+        serve(url, port, log=logs / f"{port}.log" if logs is not None else None) for port in ports
+    ]
     try:
         for port in ports:
             wait_ready(port)
@@ -84,4 +94,98 @@ def instances(url: str, count: int = 2) -> Iterator[list[int]]:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
+POSTGRES_BIN = Path(os.environ.get("IEYS_TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
+POSTGRES_USER = "postgres"
+"""The operating-system user a private cluster runs as: initdb refuses root."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A PostgreSQL cluster of the test's own, on a free port: one it may crash."""
+
+    directory: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://{POSTGRES_USER}@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *args: str) -> None:
+        subprocess.run(
+            _as_postgres(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.directory / "data"), *args),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        """Start and wait until it accepts connections (`pg_ctl -w`)."""
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.directory} -c max_connections=100 "
+            "-c shared_buffers=16MB"
+        )
+        log = str(self.directory / "server.log")
+        self._pg_ctl("start", "-w", "-t", "30", "-l", log, "-o", options)
+
+    def crash(self) -> None:
+        """Stop as a crash would: no checkpoint, every backend killed, recovery at start."""
+        self._pg_ctl("stop", "-m", "immediate", "-w", "-t", "30")
+
+
+def _as_postgres(*command: str) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", POSTGRES_USER, "--", *command]
+    return list(command)
+
+
+@contextmanager
+def private_cluster() -> Iterator[Cluster]:
+    """initdb into a directory of its own (the postgres user must own it, so not
+    pytest's root-only tmp_path), start it; stopped and removed on the way out."""
+    directory = Path(tempfile.mkdtemp(prefix="ieys-cluster-"))
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(directory, user=POSTGRES_USER)
+        subprocess.run(
+            _as_postgres(
+                str(POSTGRES_BIN / "initdb"),
+                "-D",
+                str(directory / "data"),
+                "-U",
+                POSTGRES_USER,
+                "-A",
+                "trust",
+                "--no-sync",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=120,
+        )
+        cluster = Cluster(directory, free_port())
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            subprocess.run(
+                _as_postgres(
+                    str(POSTGRES_BIN / "pg_ctl"),
+                    "-D",
+                    str(directory / "data"),
+                    "stop",
+                    "-m",
+                    "immediate",
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+            )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -11,6 +11,7 @@ import threading
 from sqlalchemy.engine import Engine
 
 from app.audit import service as audit_service
+from app.platform.problems import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,5 +42,10 @@ class Sealer:
                     audit_service.seal_in_own_transaction(
                         connection, full=rounds % FULL_PASS_EVERY == 0
                     )
-            except Exception:
-                log.exception("audit sealing pass failed; the next pass retries")
+            except Exception as exc:
+                # The thread never dies: a database that is down or restarting is
+                # expected, and the next pass, on a fresh connection, picks up.
+                if database_unavailable(exc):
+                    log.warning("audit sealing pass: the database does not answer; retrying")
+                else:
+                    log.exception("audit sealing pass failed; the next pass retries")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.platform import db
-from app.platform.problems import Problem
+from app.platform.problems import Problem, Unavailable, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def _status_of(exc: BaseException) -> int:
         return exc.status
     if isinstance(exc, RequestValidationError):
         return 422
+    if database_unavailable(exc):
+        return Unavailable.status
     return 500
 
 

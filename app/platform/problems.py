@@ -8,10 +8,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 import orjson
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -248,21 +255,43 @@ RETRY_AFTER_SECONDS: Final = 5
 """How long a caller should wait before retrying when the database does not answer."""
 
 
+UNAVAILABLE: Final = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+"""What a database that is down, restarting or refusing connections raises: at connect,
+mid-query, at commit, or waiting for a pooled connection. psycopg's own classes for a
+call that reaches the driver without SQLAlchemy's wrapping."""
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """The database is down, restarting or refusing connections (not a bug of ours)."""
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+    if isinstance(exc, UNAVAILABLE):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+async def _on_database(request: Request, exc: Exception) -> Response:
+    """Answered here, inside the application, so the answer passes the edge like any
+    other (request id, no-store, the access line with the status sent) and nothing
+    re-raises it to the server, whose traceback would quote the database's message."""
+    if not database_unavailable(exc):
+        raise exc
+    unavailable = Unavailable("The database does not answer; try again shortly.")
+    return problem_response(
+        unavailable.body(request.url.path),
+        unavailable.status,
+        {**_decision_headers(request), "Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     if database_unavailable(exc):
-        unavailable = Unavailable("The database does not answer; try again shortly.")
-        return problem_response(
-            unavailable.body(request.url.path),
-            unavailable.status,
-            {**_decision_headers(request), "Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return await _on_database(request, exc)
     body = {
         "type": TYPE_BASE + "internal_error",
         "title": "Internal server error",
@@ -276,4 +305,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    for unavailable in (SQLAlchemyError, psycopg.Error):
+        app.add_exception_handler(unavailable, _on_database)
     app.add_exception_handler(Exception, _on_unexpected)

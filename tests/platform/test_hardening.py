@@ -199,3 +199,6 @@ def test_a_database_that_does_not_answer_is_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["Content-Type"] == "application/problem+json"
     assert int(response.headers["Retry-After"]) >= 1
+    # Answered inside the application, so it passes the edge like any other answer.
+    assert len(response.headers["X-Request-Id"]) == 32
+    assert response.headers["Cache-Control"] == "no-store"
