@@ -8,6 +8,7 @@ request id echoed, and `Cache-Control: no-store` on everything under `/v1`, wher
 personal data lives.
 """
 
+import logging
 import re
 import time
 from typing import Any, Final
@@ -19,7 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.platform import metrics
 from app.platform.logs import ACCESS
-from app.platform.problems import BadRequest, ContentTooLarge, Problem, problem_response
+from app.platform.problems import BadRequest, ContentTooLarge, Internal, Problem, problem_response
+
+FAULTS: Final = logging.getLogger("ieys.faults")
+_INTERNAL: Final = Internal()
 
 REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 """What the trail keeps as a request id: a caller's id that is anything else is
@@ -63,10 +67,12 @@ class Edge:
         state["request_id"] = request_id
         personal = scope["path"].startswith(PERSONAL)
         status = 500
+        started_answer = False
 
         async def answer(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_answer
             if message["type"] == "http.response.start":
+                started_answer = True
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
@@ -81,6 +87,13 @@ class Edge:
                 await response(scope, receive, answer)
                 return
             await self.app(scope, self._limited(receive), answer)
+        except Exception as unexpected:
+            # Answered here, never re-raised: the server would log the traceback and the
+            # message, and a message can quote the values of a refused row. The record
+            # names the exception's type only (logs.JsonFormatter).
+            FAULTS.error("unexpected error", exc_info=unexpected, extra={"request_id": request_id})
+            if not started_answer:
+                await problem_response(_INTERNAL.body(scope["path"]), 500)(scope, receive, answer)
         finally:
             _log(scope, state, status, time.perf_counter() - started)
 

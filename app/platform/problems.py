@@ -138,6 +138,14 @@ class Unavailable(Problem):
     title = "Service unavailable"
 
 
+class Internal(Problem):
+    """A fault of ours: the body says no more than that (nothing of the cause)."""
+
+    status = 500
+    code = "internal_error"
+    title = "Internal server error"
+
+
 class ProblemBody(BaseModel):
     """An RFC 9457 problem document."""
 
@@ -292,13 +300,7 @@ async def _on_database(request: Request, exc: Exception) -> Response:
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     if database_unavailable(exc):
         return await _on_database(request, exc)
-    body = {
-        "type": TYPE_BASE + "internal_error",
-        "title": "Internal server error",
-        "status": 500,
-        "instance": request.url.path,
-    }
-    return problem_response(body, 500)
+    return problem_response(Internal().body(request.url.path), Internal.status)
 
 
 def install(app: FastAPI) -> None:

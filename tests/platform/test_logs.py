@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.main import create_app
+from app.platform.edge import FAULTS
 from app.platform.logs import ACCESS, JsonFormatter
 from tests import factories
 
@@ -86,3 +88,38 @@ def test_each_request_leaves_one_line_with_what_an_operator_needs(
     assert line["duration_ms"] >= 0
     assert line["level"] == "info"
     assert "time" in line
+
+
+def test_an_unexpected_error_is_a_500_problem_and_its_message_is_never_logged(
+    lines: list[str],
+) -> None:
+    app = create_app()
+
+    @app.get("/v1/faulty")
+    def faulty() -> None:
+        raise RuntimeError(
+            "duplicate key: (family_name)=(Quillfeather), (email)=(marker@example.org)"
+        )
+
+    faults: list[str] = []
+    handler = Lines()
+    handler.lines = faults
+    FAULTS.addHandler(handler)
+    try:
+        # Raising client: anything re-raised to the server would surface here.
+        response = TestClient(app).get("/v1/faulty", headers={"X-Request-Id": "fault-1"})
+    finally:
+        FAULTS.removeHandler(handler)
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["X-Request-Id"] == "fault-1"
+    assert response.json()["type"].endswith("internal_error")
+    (fault,) = (orjson.loads(line) for line in faults)
+    assert fault["exception"] == "RuntimeError"
+    assert fault["request_id"] == "fault-1"
+    (access,) = (orjson.loads(line) for line in lines)
+    assert access["status"] == 500
+    assert access["route"] == "/v1/faulty"
+    text = "\n".join([*faults, *lines, response.text])
+    for marker in MARKERS:
+        assert marker not in text
