@@ -8,15 +8,17 @@ Each step is a function returning a Decision when it answers, None to pass; the 
 answer wins, in DOMAIN.md's order.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Final
 
 from app.policy.model import Ask, Citation, ConsentFact, Decision, RecordState
 from app.policy.rules import (
     ACTION_BASES,
     AGGREGATE_ONLY_PURPOSES,
+    ALL_CATEGORIES,
     CONSENT_BASES,
     CONSENT_FREE_ACTIONS,
     CONSENT_FREE_RECORDS,
@@ -193,14 +195,20 @@ class _ConsentNeed:
     share: bool
 
 
+_PURPOSE_NEEDS: Final[Mapping[Purpose, _ConsentNeed]] = {
+    purpose: _ConsentNeed(type=consent_type, recipient=None, share=False)
+    for purpose, consent_type in CONSENT_PURPOSES.items()
+}
+
+
 def _purpose_need(ask: Ask, record: RecordState) -> _ConsentNeed | None:
-    consent_type = CONSENT_PURPOSES.get(ask.purpose)
-    if consent_type is None:
+    need = _PURPOSE_NEEDS.get(ask.purpose)
+    if need is None:
         return None
     # The notice: under a child protection plan, legal duty and public task, not consent.
     if record.cp_plan_active and ask.purpose in CP_PLAN_LIFTS_CONSENT:
         return None
-    return _ConsentNeed(type=consent_type, recipient=None, share=False)
+    return need
 
 
 def _consent_needs(ask: Ask, record: RecordState) -> tuple[_ConsentNeed, ...] | None:
@@ -244,12 +252,14 @@ def _active_consents(ask: Ask, record: RecordState) -> tuple[tuple[ConsentFact, 
 
 
 def _covered(consents: tuple[ConsentFact, ...]) -> frozenset[Category]:
+    if len(consents) == 1:
+        return consents[0].categories
     return frozenset().union(*(consent.categories for consent in consents))
 
 
 def _covered_by_all(per_need: tuple[tuple[ConsentFact, ...], ...]) -> frozenset[Category]:
     """What every needed consent covers: each must cover what the ask reaches."""
-    covered = frozenset(Category)
+    covered = ALL_CATEGORIES
     for consents in per_need:
         covered &= _covered(consents)
     return covered
@@ -293,11 +303,18 @@ def _bases(ask: Ask, record: RecordState, on_consent: bool) -> PurposeBases:
     return PURPOSE_BASES[ask.purpose]
 
 
+_ART9_ORDER: Final = tuple(c for c in Category if c in ART9_CATEGORIES)
+_CONSENT_TYPE_ORDER: Final = tuple(ConsentType)
+_GATEWAYS: Final[Mapping[Purpose, tuple[str, ...]]] = {
+    purpose: tuple(g.name for g in LEGAL_GATEWAYS if purpose in g.purposes) for purpose in Purpose
+}
+
+
 def _citations(bases: PurposeBases, allowed: frozenset[Category]) -> tuple[Citation, ...]:
     """The Art 6 basis, then one citation per Art 9 condition naming the categories it covers."""
     covers: dict[Condition, set[Category]] = {}
-    for category in Category:
-        if category in allowed and category in ART9_CATEGORIES:
+    for category in _ART9_ORDER:
+        if category in allowed:
             covers.setdefault(bases.art9[category], set()).add(category)
     art6 = Citation(basis=bases.art6.basis, text=bases.art6.text)
     art9 = tuple(
@@ -312,25 +329,39 @@ def _citations(bases: PurposeBases, allowed: frozenset[Category]) -> tuple[Citat
     return (art6, *art9)
 
 
-def allow(ask: Ask, record: RecordState) -> Decision:
-    """Allow, naming every basis: Art 6, and per Art 9 category the condition and paragraph."""
-    per_need = _active_consents(ask, record)
-    allowed = _reachable(ask)
-    if per_need is not None:
-        allowed &= _covered_by_all(per_need)
-    bases = _bases(ask, record, on_consent=per_need is not None)
-    relied_on = [c for consents in per_need or () for c in consents]
-    consent_types = tuple(t for t in ConsentType if any(c.type is t for c in relied_on))
+@lru_cache(maxsize=4096)
+def _allowance(
+    bases: PurposeBases,
+    allowed: frozenset[Category],
+    asked: frozenset[Category],
+    purpose: Purpose,
+    consent_types: tuple[ConsentType, ...],
+) -> Decision:
+    """An allowance depends on nothing but these, all drawn from the rule tables and the
+    ask's shape: each one is built once and shared (a Decision is immutable)."""
     return Decision(
         allowed=True,
         reason=Reason.ALLOWED,
         bases=_citations(bases, allowed),
         allowed_categories=allowed,
-        withheld_categories=ask.categories - allowed,
-        gateways=tuple(g.name for g in LEGAL_GATEWAYS if ask.purpose in g.purposes),
-        review_required=ask.purpose in REVIEW_PURPOSES,
+        withheld_categories=asked - allowed,
+        gateways=_GATEWAYS[purpose],
+        review_required=purpose in REVIEW_PURPOSES,
         consent_types=consent_types,
     )
+
+
+def allow(ask: Ask, record: RecordState) -> Decision:
+    """Allow, naming every basis: Art 6, and per Art 9 category the condition and paragraph."""
+    per_need = _active_consents(ask, record)
+    allowed = _reachable(ask)
+    consent_types: tuple[ConsentType, ...] = ()
+    if per_need is not None:
+        allowed &= _covered_by_all(per_need)
+        relied_on = {c.type for consents in per_need for c in consents}
+        consent_types = tuple(t for t in _CONSENT_TYPE_ORDER if t in relied_on)
+    bases = _bases(ask, record, on_consent=per_need is not None)
+    return _allowance(bases, allowed, ask.categories, ask.purpose, consent_types)
 
 
 STEPS: Final[tuple[Step, ...]] = (

@@ -339,9 +339,12 @@ class Condition:
         return f"{BASIS_TEXT[self.basis]} {SCHEDULE1_TEXT[self.schedule1_paragraph]}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PurposeBases:
-    """The Art 6 basis of a purpose and, per Art 9 category it reaches, the Art 9 condition."""
+    """The Art 6 basis of a purpose and, per Art 9 category it reaches, the Art 9 condition.
+
+    Compared and hashed by identity: each is one entry of these tables, and the engine
+    keeps what it derives from an entry (the citations of an allowance) keyed by it."""
 
     art6: Condition
     art9: Mapping[Category, Condition]
