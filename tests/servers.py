@@ -66,9 +66,15 @@ def serve(
         )
 
 
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 30
+def wait_ready(
+    port: int, *, process: subprocess.Popen[bytes] | None = None, seconds: float = 120
+) -> None:
+    """Until `/health/ready` answers 200: a bound generous enough for a loaded machine
+    (a start migrates, imports and opens its pool), failing at once if `process` exits."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode} before it was ready")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
                 return

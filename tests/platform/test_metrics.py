@@ -39,7 +39,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [*command, "--port", str(port), "--workers", "2"], cwd=ROOT, env=env
         )
         try:
-            wait_ready(port)
+            wait_ready(port, process=server)
             yield f"http://127.0.0.1:{port}"
         finally:
             server.terminate()
