@@ -1,7 +1,6 @@
 """Field-level envelope encryption: DOMAIN.md, "Stored encrypted" and "Retention"."""
 
 import base64
-import os
 from collections.abc import Callable
 
 import pytest
@@ -95,7 +94,9 @@ def test_a_wrapped_key_unwraps_only_under_the_same_kek(kek: bytes, other: bytes)
         unwrap_key(other, wrapped)
 
 
-@pytest.mark.parametrize("wrapped", [b"", bytes(8), bytes(39), bytes(range(40))], ids=["empty", "8", "39", "40"])
+@pytest.mark.parametrize(
+    "wrapped", [b"", bytes(8), bytes(39), bytes(range(40))], ids=["empty", "8", "39", "40"]
+)
 def test_a_malformed_wrapped_key_does_not_unwrap(wrapped: bytes) -> None:
     with pytest.raises(DecryptionFailed):
         unwrap_key(KEK, wrapped)
