@@ -45,9 +45,9 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
-    line1: str = Field(min_length=1, max_length=200, examples=["1 Judd Street"])
-    line2: str | None = Field(default=None, max_length=200)
-    postcode: UkPostcode
+    line1: str = tagged(CONTACT, min_length=1, max_length=200, examples=["1 Judd Street"])
+    line2: str | None = tagged(CONTACT, default=None, max_length=200)
+    postcode: UkPostcode = tagged(CONTACT)
 
 
 class FamilyCreate(Strict):

@@ -150,37 +150,6 @@ class ProblemBody(BaseModel):
     )
 
 
-def _content(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "model": ProblemBody,
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemBody"}}},
-    }
-
-
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _content("Missing or unknown X-Purpose, or a malformed request"),
-    401: _content("Missing, invalid or expired bearer token"),
-    403: _content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
-    413: _content("The request body is larger than the service accepts (IEYS_MAX_BODY_BYTES)"),
-    422: _content("Invalid input: each bad field is named"),
-    429: {
-        **_content(
-            "Over the caller's rate (IEYS_RATE_LIMIT_PER_MINUTE); retry after `Retry-After`"
-        ),
-        "headers": {
-            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-        },
-    },
-    503: {
-        **_content("The database does not answer; retry after `Retry-After` seconds"),
-        "headers": {
-            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-        },
-    },
-}
-
-
 def problem_response(
     body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> Response:
