@@ -8,13 +8,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ieys.camden.gov.uk/problems/"
@@ -210,7 +211,23 @@ async def _on_http(request: Request, exc: Exception) -> Response:
         "status": exc.status_code,
         "instance": request.url.path,
     }
-    return problem_response(body, exc.status_code, exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(body, exc.status_code, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 15.5.6: `Allow` lists every method the resource supports. Starlette names
+    only the first route that matched the path; a path may have one route per method."""
+    path = request.url.path
+    methods: set[str] = set()
+    for context in routing.iter_route_contexts(request.app.routes):
+        template = context.path
+        supported = getattr(context.original_route, "methods", None)
+        if template and supported and compile_path(template)[0].fullmatch(path):
+            methods |= set(supported)
+    return ", ".join(sorted(methods))
 
 
 RETRY_AFTER_SECONDS: Final = 5
