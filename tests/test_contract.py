@@ -2,6 +2,7 @@
 and migrations that agree with the models."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -258,3 +259,22 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
         )
         diff = compare_metadata(context, metadata)
     assert diff == []
+
+
+def test_a_call_without_a_token_is_401_whatever_its_query_holds(client: TestClient) -> None:
+    response = client.get("/v1/invitations?review=1_year&centre=nowhere")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_date_in_a_query_is_iso_8601_text_not_a_timestamp(
+    client: TestClient, token: Callable[..., str]
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {token(role='data_protection_officer')}",
+        "X-Purpose": "subject_rights",
+    }
+    response = client.get("/v1/retention/due?before=0", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].endswith("before")
+    assert client.get("/v1/retention/due?before=2030-01-01", headers=headers).status_code == 200

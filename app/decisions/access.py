@@ -740,17 +740,19 @@ def _signature(spec: Spec) -> inspect.Signature:
         )
     if spec.body is not None:
         params.append(inspect.Parameter("body", keyword, annotation=spec.body))
-    if spec.query is not None:
-        params.append(
-            inspect.Parameter("query", keyword, annotation=Annotated[Any, Depends(spec.query)])
-        )
+    # The token and the purpose are resolved before the query's own checks: a call
+    # without a token is 401 whatever its query holds.
     params += [
         inspect.Parameter("request", keyword, annotation=Request),
         inspect.Parameter("response", keyword, annotation=Response),
         inspect.Parameter("caller", keyword, annotation=CallerDep),
         inspect.Parameter("declared", keyword, annotation=PurposeDep),
-        inspect.Parameter("session", keyword, annotation=SessionDep),
     ]
+    if spec.query is not None:
+        params.append(
+            inspect.Parameter("query", keyword, annotation=Annotated[Any, Depends(spec.query)])
+        )
+    params.append(inspect.Parameter("session", keyword, annotation=SessionDep))
     if spec.takes_if_match:
         params.append(inspect.Parameter("if_match", keyword, annotation=IfMatch, default=None))
     if spec.idempotent:

@@ -107,7 +107,9 @@ WITHHELD: Final = _header(
     required=False,
 )
 ETAG: Final = _header(
-    "The resource's version: send it as `If-Match` to change the resource.", required=True
+    "The resource's version: send it as `If-Match` to change the resource (absent on an "
+    "answer replayed for an `Idempotency-Key`: read the resource for its tag).",
+    required=True,
 )
 RETRY_AFTER: Final = {
     "description": "Seconds to wait before retrying.",
@@ -158,6 +160,8 @@ def _describe(
     for parameter in parameters:
         if parameter["in"] == "header":
             _header_parameter(parameter, spec)
+        elif parameter["in"] == "query":
+            _no_nul(parameter["schema"])
     statuses = _statuses(path, method, operation, route, spec, token_free)
     responses = operation["responses"]
     if 422 not in statuses:
@@ -193,6 +197,16 @@ def served(spec: Spec) -> frozenset[Purpose]:
     return engine.served_purposes(
         spec.action, spec.categories, record=spec.record, served=spec.served
     )
+
+
+NO_NUL: Final = "^[^\\x00]*$"
+"""The edge refuses a query carrying a NUL character (400): no column can hold one."""
+
+
+def _no_nul(schema: dict[str, Any]) -> None:
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string" and not {"pattern", "enum", "format"} & set(branch):
+            branch["pattern"] = NO_NUL
 
 
 def _purposes(spec: Spec) -> list[str]:
@@ -273,7 +287,8 @@ def _success(response: dict[str, Any], path: str, spec: Spec | None) -> None:
         headers["X-Lawful-Basis"] = LAWFUL_BASIS
         headers["X-Withheld-Categories"] = WITHHELD
         if spec.versioned:
-            headers["ETag"] = ETAG
+            # A replayed create answers the first call's body, without its tag.
+            headers["ETag"] = {**ETAG, "required": not spec.idempotent}
         if spec.idempotent:
             headers[REPLAYED_HEADER] = REPLAYED
     response["headers"] = {**response.get("headers", {}), **headers}
