@@ -183,7 +183,7 @@ def _header_parameter(parameter: dict[str, Any], spec: Spec | None) -> None:
         parameter["schema"] = {"type": "string", "enum": _purposes(spec)}
     elif name == "If-Match" and spec is not None:
         parameter["required"] = spec.if_match_required
-        parameter["schema"] = {"type": "string", "minLength": 1}
+        parameter["schema"] = {"type": "string"}
         parameter["description"] += (
             " Missing: 428."
             if spec.if_match_required
