@@ -50,6 +50,9 @@ an `If-Match` that is stale (412) or missing once a record exists (428), and a d
 rule across fields or records (422: a reference to an id never held, a cursor never
 issued, an end before a start, a check digit, a key reused with another body). A 400
 (a required header the document left optional) or an undocumented status still fails."""
+MISSING_HEADER: Final = ("400", "401", "403", "406", "415", "422", "428")
+"""What a request without a required header may be answered: schemathesis's list, and
+428 for a missing `If-Match` (API.md; RFC 6585)."""
 
 # Ids the seeded database holds, by the parameter names the document uses: schemathesis
 # draws from them most of the time (real records: the 2xx answers) and generates the rest
@@ -109,6 +112,9 @@ def _config(token: str, caller: Caller, ids: dict[str, list[str]]) -> str:
     lines += [
         "[checks.positive_data_acceptance]",
         f"expected-statuses = {_toml_list(ACCEPTED)}",
+        "",
+        "[checks.missing_required_header]",
+        f"expected-statuses = {_toml_list(MISSING_HEADER)}",
         "",
         "[parameters]",
     ]
