@@ -21,6 +21,7 @@ from app.audit.sealer import Sealer
 from app.centres.router import router as centres_router
 from app.consent.router import router as consent_router
 from app.contacts.router import router as contacts_router
+from app.decisions import document
 from app.decisions.router import router as decisions_router
 from app.invitations.router import router as invitations_router
 from app.needs.router import router as needs_router
@@ -167,7 +168,7 @@ def create_app() -> FastAPI:
     app.add_middleware(Edge, max_body_bytes=get_settings().max_body_bytes)
     problems.install(app)
     app.add_exception_handler(Replay, on_replay)
-    v1 = APIRouter(prefix="/v1", responses=problems.PROBLEM_RESPONSES)
+    v1 = APIRouter(prefix="/v1")
     for router in (
         people_router,
         safeguarding_router,
@@ -197,7 +198,7 @@ def create_app() -> FastAPI:
         "/health/ready",
         tags=["health"],
         summary="The database answers",
-        responses={503: {"description": "The database does not answer"}},
+        responses={503: {"description": "The database does not answer: retry after `Retry-After`"}},
     )
     def ready() -> dict[str, str]:
         try:
@@ -220,6 +221,7 @@ def create_app() -> FastAPI:
     def metrics_text() -> Response:
         return Response(metrics.render(_database_gauges), media_type=metrics.CONTENT_TYPE)
 
+    app.openapi = lambda: document.build(app)  # type: ignore[method-assign]
     return app
 
 

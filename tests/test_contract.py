@@ -2,15 +2,20 @@
 and migrations that agree with the models."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from app.decisions import document
+from app.decisions.access import DECLARED
 from app.main import create_app
 from app.models import metadata
 from app.platform.categories import CATEGORY_KEY
+from app.platform.problems import PROBLEM_JSON
 from tests.conftest import ROOT
 
 NOT_PERSONAL = {
@@ -32,8 +37,6 @@ NOT_PERSONAL = {
     "Share",
     "ImpactTable",
     "ImpactReport",
-    "HTTPValidationError",
-    "ValidationError",
 }
 
 
@@ -61,26 +64,181 @@ def test_every_field_of_every_personal_data_schema_carries_a_category() -> None:
     untagged = [
         f"{name}.{field}"
         for name, schema in schemas.items()
-        if name not in exempt and not name.startswith("Address")
+        if name not in exempt
         for field, prop in schema.get("properties", {}).items()
         if CATEGORY_KEY not in prop
     ]
     assert untagged == []
 
 
-def test_every_operation_touching_personal_data_documents_x_purpose() -> None:
-    paths = _openapi()["paths"]
-    missing = []
-    for path, operations in paths.items():
-        if not path.startswith("/v1/") or path.startswith(
-            ("/v1/policy", "/v1/nurseries", "/v1/recipients", "/v1/centres")
-        ):
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in _openapi()["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def _header(operation: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"] == name:
+            return parameter
+    return None
+
+
+def test_every_declared_operation_requires_x_purpose_with_the_purposes_it_serves() -> None:
+    wrong = []
+    for method, path, operation in _operations():
+        spec = DECLARED.get(operation["operationId"])
+        purpose = _header(operation, "X-Purpose")
+        if spec is None:
+            if purpose is not None:
+                wrong.append(f"{method.upper()} {path}: X-Purpose on an undeclared operation")
             continue
-        for method, operation in operations.items():
-            names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
-            if "X-Purpose" not in names:
-                missing.append(f"{method.upper()} {path}")
+        served = sorted(p.value for p in document.served(spec))
+        if (
+            purpose is None
+            or not purpose["required"]
+            or sorted(purpose["schema"]["enum"]) != served
+        ):
+            wrong.append(f"{method.upper()} {path}")
+    assert wrong == []
+
+
+def test_the_operations_without_x_purpose_are_the_ones_holding_no_personal_data() -> None:
+    undeclared = {
+        f"{method.upper()} {path}"
+        for method, path, operation in _operations()
+        if operation["operationId"] not in DECLARED
+    }
+    assert undeclared == {
+        "GET /v1/nurseries",
+        "GET /v1/recipients",
+        "GET /v1/centres",
+        "GET /v1/policy",
+        "GET /v1/policy/records-of-processing",
+        "GET /health/live",
+        "GET /metrics",
+        "GET /health/ready",
+    }
+
+
+def test_if_match_is_required_on_a_patch_and_on_a_put_once_the_record_exists() -> None:
+    found = {}
+    for method, path, operation in _operations():
+        if_match = _header(operation, "If-Match")
+        if if_match is not None:
+            found[f"{method.upper()} {path}"] = if_match["required"]
+            assert {"412", "428"} <= set(operation["responses"])
+    assert found == {
+        "PATCH /v1/people/{person_id}": True,
+        "PUT /v1/people/{person_id}/special-category": False,
+        "PUT /v1/people/{person_id}/circumstances": False,
+    }
+
+
+def test_creating_posts_take_an_optional_idempotency_key() -> None:
+    for method, path, operation in _operations():
+        spec = DECLARED.get(operation["operationId"])
+        key = _header(operation, "Idempotency-Key")
+        if spec is not None and spec.idempotent:
+            assert method == "post", path
+            assert key is not None, path
+            assert key["required"] is False, path
+            assert "409" in operation["responses"], path
+        else:
+            assert key is None, path
+
+
+def test_every_refusal_documented_has_a_problem_body() -> None:
+    bare = [
+        f"{method.upper()} {path} {status}"
+        for method, path, operation in _operations()
+        for status, response in operation["responses"].items()
+        if not status.startswith("2")
+        and response.get("content", {}).get(PROBLEM_JSON, {}).get("schema")
+        != {"$ref": "#/components/schemas/ProblemBody"}
+    ]
+    assert bare == []
+
+
+def test_every_operation_documents_the_refusals_of_the_edge_and_the_token() -> None:
+    for method, path, operation in _operations():
+        statuses = set(operation["responses"])
+        assert {"400", "413"} <= statuses, f"{method} {path}"
+        if path.startswith("/v1/"):
+            assert {"401", "429", "503"} <= statuses, f"{method} {path}"
+            assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+            assert operation["responses"]["429"]["headers"]["Retry-After"]["required"]
+            assert operation["responses"]["503"]["headers"]["Retry-After"]["required"]
+
+
+def test_a_decided_operation_documents_its_denial_and_its_decision_headers() -> None:
+    for method, path, operation in _operations():
+        if operation["operationId"] not in DECLARED:
+            continue
+        assert "403" in operation["responses"], f"{method} {path}"
+        for status, response in operation["responses"].items():
+            if status.startswith("2"):
+                headers = response["headers"]
+                assert headers["X-Decision-Id"]["required"], f"{method} {path}"
+                assert {"X-Lawful-Basis", "X-Withheld-Categories", "Cache-Control"} <= set(headers)
+
+
+def test_an_operation_naming_a_record_in_its_path_documents_404() -> None:
+    missing = [
+        f"{method.upper()} {path}"
+        for method, path, operation in _operations()
+        if "{" in path and "404" not in operation["responses"]
+    ]
     assert missing == []
+
+
+def test_the_versioned_answers_carry_an_etag() -> None:
+    tagged = {
+        operation["operationId"]
+        for _, _, operation in _operations()
+        if any("ETag" in r.get("headers", {}) for r in operation["responses"].values())
+    }
+    assert tagged == {
+        "create_family",
+        "create_person",
+        "read_person",
+        "patch_person",
+        "read_special_category",
+        "write_special_category",
+        "read_circumstances",
+        "write_circumstances",
+    }
+
+
+def test_the_health_routes_need_no_token_and_say_so() -> None:
+    paths = _openapi()["paths"]
+    assert paths["/health/live"]["get"]["security"] == []
+    assert paths["/health/ready"]["get"]["security"] == []
+    assert "503" in paths["/health/ready"]["get"]["responses"]
+
+
+def test_the_document_names_its_server_and_the_bearer_scheme() -> None:
+    served = _openapi()
+    assert served["servers"] == [{"url": "/", "description": "The host serving this document"}]
+    scheme = served["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+
+
+def test_every_documented_refusal_has_an_example_of_its_own_status() -> None:
+    for method, path, operation in _operations():
+        for status, response in operation["responses"].items():
+            if not status.startswith("2"):
+                example = response["content"][PROBLEM_JSON]["example"]
+                assert example["status"] == int(status), f"{method} {path} {status}"
+
+
+def test_a_405_names_every_method_of_the_path_in_allow(client: TestClient) -> None:
+    response = client.options("/v1/people/00000000-0000-4000-8000-000000000001/circumstances")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, PUT"
+    assert response.headers["content-type"] == PROBLEM_JSON
 
 
 def test_every_v1_operation_requires_the_bearer_token() -> None:
@@ -102,3 +260,22 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
         )
         diff = compare_metadata(context, metadata)
     assert diff == []
+
+
+def test_a_call_without_a_token_is_401_whatever_its_query_holds(client: TestClient) -> None:
+    response = client.get("/v1/invitations?review=1_year&centre=nowhere")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_date_in_a_query_is_iso_8601_text_not_a_timestamp(
+    client: TestClient, token: Callable[..., str]
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {token(role='data_protection_officer')}",
+        "X-Purpose": "subject_rights",
+    }
+    response = client.get("/v1/retention/due?before=0", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].endswith("before")
+    assert client.get("/v1/retention/due?before=2030-01-01", headers=headers).status_code == 200

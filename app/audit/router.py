@@ -1,6 +1,5 @@
 """/v1/audit: the trail, its verification, and a person's access log (the officer's)."""
 
-from datetime import datetime
 from typing import Annotated, Final
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.decisions.access import Access, From, declare, read_justification
 from app.platform.db import SessionDep
+from app.platform.identifiers import IsoDateTime
 from app.platform.pagination import keyset_page
 from app.policy.vocabulary import Action, Category, Purpose
 
@@ -97,8 +97,8 @@ def list_events(
     actor_sub: str | None = Query(default=None, max_length=200),
     purpose: Purpose | None = None,
     allowed: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> schemas.AuditPage:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Final
 from uuid import UUID, uuid4
 
-from fastapi import Depends, Path, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -157,6 +157,16 @@ class Spec:
     """A denial is audited and handed to the endpoint, not raised."""
     invalid_reference: bool = True
     """A body naming an id never held is invalid input (422); False: 404."""
+    versioned: bool = False
+    """The resource carries a version: its answers carry `ETag`, and a write that changes
+    it (`PUT`, `PATCH`) takes `If-Match` (`Access.if_match`): missing 428, stale 412."""
+    if_match_required: bool = True
+    """For a versioned write: False where a first write creates the resource and needs no
+    tag (the per-person records); `If-Match` is then required once it exists."""
+
+    @property
+    def takes_if_match(self) -> bool:
+        return self.versioned and self.action is Action.WRITE and self.subject not in _NEW
 
     @property
     def served(self) -> frozenset[Purpose] | None:
@@ -206,6 +216,8 @@ class Access:
     idempotency: idempotency_store.Idempotency | None = None
     query: Any = None
     listed: Any = None
+    if_match: str | None = None
+    """The request's `If-Match` (an operation that `takes_if_match`)."""
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -630,6 +642,7 @@ def _work(
     body: Any,
     query: Any,
     idempotency: idempotency_store.Idempotency | None,
+    if_match: str | None = None,
 ) -> Access:
     stored = idempotency.stored(ctx.session) if idempotency is not None else None
     if spec.subject in _NEW and stored is not None:
@@ -641,9 +654,19 @@ def _work(
         # the decision allows it.
         raise idempotency_store.Replay(stored.response(ctx.response.headers))
     access.idempotency = idempotency
+    access.if_match = if_match
     if spec.commits_first:
         complete(ctx.session)
     return access
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag from your last read of this resource; a stale one is 412.",
+    ),
+]
 
 
 DECLARED: Final[dict[str, Spec]] = {}
@@ -676,7 +699,9 @@ def access(spec: Spec) -> Callable[..., Any]:
             )
         # One hop to the thread pool for all of the guard's database work.
         query = values.get("query")
-        return await run_in_threadpool(_work, ctx, spec, ids, body, query, idempotency)
+        return await run_in_threadpool(
+            _work, ctx, spec, ids, body, query, idempotency, values.get("if_match")
+        )
 
     DECLARED[spec.operation] = spec
     dependency.__signature__ = _signature(spec)  # type: ignore[attr-defined]
@@ -715,17 +740,21 @@ def _signature(spec: Spec) -> inspect.Signature:
         )
     if spec.body is not None:
         params.append(inspect.Parameter("body", keyword, annotation=spec.body))
-    if spec.query is not None:
-        params.append(
-            inspect.Parameter("query", keyword, annotation=Annotated[Any, Depends(spec.query)])
-        )
+    # The token and the purpose are resolved before the query's own checks: a call
+    # without a token is 401 whatever its query holds.
     params += [
         inspect.Parameter("request", keyword, annotation=Request),
         inspect.Parameter("response", keyword, annotation=Response),
         inspect.Parameter("caller", keyword, annotation=CallerDep),
         inspect.Parameter("declared", keyword, annotation=PurposeDep),
-        inspect.Parameter("session", keyword, annotation=SessionDep),
     ]
+    if spec.query is not None:
+        params.append(
+            inspect.Parameter("query", keyword, annotation=Annotated[Any, Depends(spec.query)])
+        )
+    params.append(inspect.Parameter("session", keyword, annotation=SessionDep))
+    if spec.takes_if_match:
+        params.append(inspect.Parameter("if_match", keyword, annotation=IfMatch, default=None))
     if spec.idempotent:
         params.append(
             inspect.Parameter(

@@ -7,10 +7,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from app.auth.deps import CallerDep
-from app.decisions import schemas
+from app.decisions import document, schemas
 from app.decisions.access import DECLARED, Access, From, Shape, declare
 from app.platform.problems import Unprocessable
-from app.policy import engine, rules
+from app.policy import rules
 from app.policy.model import Decision
 from app.policy.vocabulary import Action, Category, ConsentType
 from app.reference import catalogue
@@ -37,12 +37,6 @@ def operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
             declared = DECLARED.get(operation.get("operationId", ""))
             if declared is None:
                 continue
-            served = engine.served_purposes(
-                declared.action,
-                declared.categories,
-                record=declared.record,
-                served=declared.served,
-            )
             found.append(
                 {
                     "operation": declared.operation,
@@ -52,7 +46,7 @@ def operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
                     "categories": sorted(c.value for c in declared.categories),
                     "subject": declared.subject.value,
                     "record": declared.record.value if declared.record else None,
-                    "purposes": sorted(p.value for p in served),
+                    "purposes": sorted(p.value for p in document.served(declared)),
                 }
             )
     return found

@@ -14,6 +14,7 @@ from app.decisions.guard import today
 from app.invitations import schemas, windows
 from app.invitations import service as invitations_service
 from app.people.schemas import Address
+from app.platform.identifiers import IsoDate
 from app.platform.problems import Unprocessable
 from app.policy.vocabulary import Action
 from app.reports import tabular
@@ -69,7 +70,7 @@ def _ask(
         str, Query(max_length=40, description="A centre's `code` (GET /v1/centres).")
     ],
     on: Annotated[
-        date | None, Query(description="The day the children are due; default today (London).")
+        IsoDate | None, Query(description="The day the children are due; default today (London).")
     ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,

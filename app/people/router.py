@@ -33,13 +33,6 @@ SubjectRequestId = Annotated[
         "old values are kept only as sha256 hashes in the audit event.",
     ),
 ]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description="The ETag from your last read. Missing: 428; stale: 412.",
-    ),
-]
 
 HOUSEHOLD_READ: Final = categories_of(schemas.FamilyRead) | categories_of(schemas.PersonRead)
 
@@ -68,6 +61,7 @@ CreateFamily = Annotated[
         subject=From.NEW_HOUSEHOLD,
         body=schemas.FamilyCreate,
         idempotent=True,
+        versioned=True,
     ),
 ]
 ReadFamily = Annotated[
@@ -91,6 +85,7 @@ CreatePerson = Annotated[
         subject=From.NEW_PERSON,
         body=schemas.PersonCreate,
         idempotent=True,
+        versioned=True,
     ),
 ]
 
@@ -133,6 +128,7 @@ ReadPerson = Annotated[
         "person",
         subject=From.PERSON,
         commits_first=True,
+        versioned=True,
     ),
 ]
 PatchPerson = Annotated[
@@ -145,6 +141,7 @@ PatchPerson = Annotated[
         subject=From.PERSON,
         body=schemas.PersonPatch,
         detail=_rectified,
+        versioned=True,
     ),
 ]
 WriteSupport = Annotated[
@@ -281,19 +278,15 @@ async def read_person(granted: ReadPerson, response: Response) -> schemas.Person
     "the rectification case it answers. A child's date of birth may not be set to one "
     "that makes the child 5 or older today (422).",
     response_model_exclude_unset=True,
-    responses={
-        412: {"description": "If-Match does not match the current ETag"},
-        428: {"description": "If-Match is missing"},
-    },
 )
 def patch_person(
     body: schemas.PersonPatch,
     granted: PatchPerson,
     response: Response,
     session: SessionDep,
-    if_match: IfMatch = None,
     subject_request_id: SubjectRequestId = None,
 ) -> schemas.PersonRead:
+    if_match = granted.if_match
     if if_match is None:
         raise PreconditionRequired("Send If-Match with the ETag from your last read.")
     current = granted.the_person()
@@ -319,7 +312,15 @@ def _record_routes(
     the categories the decision allows), replace it (If-Match from the last read)."""
     read_operation, write_operation = f"read_{kind.name}", f"write_{kind.name}"
     Read = Annotated[
-        Access, declare(read_operation, Action.READ, kind.schema, kind.name, subject=From.PERSON)
+        Access,
+        declare(
+            read_operation,
+            Action.READ,
+            kind.schema,
+            kind.name,
+            subject=From.PERSON,
+            versioned=True,
+        ),
     ]
     Write = Annotated[
         Access,
@@ -330,6 +331,9 @@ def _record_routes(
             kind.name,
             subject=From.PERSON,
             body=kind.schema,
+            versioned=True,
+            # A first write creates the record: it has no tag to send yet.
+            if_match_required=False,
         ),
     ]
 
@@ -346,9 +350,8 @@ def _record_routes(
         response: Response,
         session: SessionDep,
         keys: KeysDep,
-        if_match: IfMatch = None,
     ) -> BaseModel:
-        version = records.write(session, kind, granted.the_person(), body, keys, if_match)
+        version = records.write(session, kind, granted.the_person(), body, keys, granted.if_match)
         response.headers["ETag"] = people_service.etag(version)
         return body
 
@@ -368,10 +371,6 @@ def _record_routes(
         methods=["PUT"],
         name=write_operation,
         summary=write_summary,
-        responses={
-            412: {"description": "Stale If-Match"},
-            428: {"description": "If-Match missing"},
-        },
         **common,
     )
 

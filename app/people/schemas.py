@@ -5,7 +5,8 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+import annotated_types
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from app.platform.categories import tagged
 from app.platform.identifiers import BirthDate, EthnicCategory, NhsNumber, UkPostcode, Upn
@@ -37,17 +38,30 @@ class Strict(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
+    def _no_nul(cls, value: object, info: ValidationInfo) -> object:
         # No database column can hold a NUL character: refused here, never a 500 there.
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain a NUL character")
+        # The document's maxLength counts what was sent: checked before the whitespace
+        # is stripped, so a value over it is refused whatever it starts or ends with.
+        limit = _max_length(cls, info.field_name)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
         return value
 
 
+def _max_length(model: type[BaseModel], name: str | None) -> int | None:
+    field = model.model_fields.get(name) if name is not None else None
+    if field is None:
+        return None
+    limits = [m.max_length for m in field.metadata if isinstance(m, annotated_types.MaxLen)]
+    return min(limits) if limits else None
+
+
 class Address(Strict):
-    line1: str = Field(min_length=1, max_length=200, examples=["1 Judd Street"])
-    line2: str | None = Field(default=None, max_length=200)
-    postcode: UkPostcode
+    line1: str = tagged(CONTACT, min_length=1, max_length=200, examples=["1 Judd Street"])
+    line2: str | None = tagged(CONTACT, default=None, max_length=200)
+    postcode: UkPostcode = tagged(CONTACT)
 
 
 class FamilyCreate(Strict):

@@ -36,6 +36,8 @@ from app.platform.db import Answered, Base, as_utc, utcnow
 from app.platform.problems import Conflict, Unprocessable
 
 RETENTION = timedelta(hours=24)
+REPLAYED_HEADER = "Idempotent-Replayed"
+"""Marks an answer replayed for a retry."""
 
 
 def _cipher() -> FieldCipher:
@@ -95,7 +97,7 @@ class Stored:
             content=self.body,
             status_code=self.status_code,
             media_type="application/json",
-            headers={**decided, "Idempotent-Replayed": "true"},
+            headers={**decided, REPLAYED_HEADER: "true"},
         )
 
 

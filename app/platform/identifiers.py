@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Final
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, GetJsonSchemaHandler
+from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -286,3 +286,20 @@ BirthDate = Annotated[
     date_not_in_future(london_today, what="date of birth"),
     Field(description="Date of birth: not after today (Europe/London).", examples=["2023-04-01"]),
 ]
+
+
+_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_text(value: object) -> object:
+    """A date in a query is ISO 8601 text, as the document's `format` says: pydantic
+    alone would also read a number as a Unix timestamp (`?before=0` as 1970-01-01)."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("use an ISO 8601 date (YYYY-MM-DD)")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+"""A day in a query: `YYYY-MM-DD`."""
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+"""A moment in a query: RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`)."""

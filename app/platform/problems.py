@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import (
@@ -22,6 +22,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ieys.camden.gov.uk/problems/"
@@ -165,37 +166,6 @@ class ProblemBody(BaseModel):
     )
 
 
-def _content(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "model": ProblemBody,
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemBody"}}},
-    }
-
-
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _content("Missing or unknown X-Purpose, or a malformed request"),
-    401: _content("Missing, invalid or expired bearer token"),
-    403: _content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
-    413: _content("The request body is larger than the service accepts (IEYS_MAX_BODY_BYTES)"),
-    422: _content("Invalid input: each bad field is named"),
-    429: {
-        **_content(
-            "Over the caller's rate (IEYS_RATE_LIMIT_PER_MINUTE); retry after `Retry-After`"
-        ),
-        "headers": {
-            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-        },
-    },
-    503: {
-        **_content("The database does not answer; retry after `Retry-After` seconds"),
-        "headers": {
-            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-        },
-    },
-}
-
-
 def problem_response(
     body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> Response:
@@ -256,7 +226,23 @@ async def _on_http(request: Request, exc: Exception) -> Response:
         "status": exc.status_code,
         "instance": request.url.path,
     }
-    return problem_response(body, exc.status_code, exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(body, exc.status_code, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 15.5.6: `Allow` lists every method the resource supports. Starlette names
+    only the first route that matched the path; a path may have one route per method."""
+    path = request.url.path
+    methods: set[str] = set()
+    for context in routing.iter_route_contexts(request.app.routes):
+        template = context.path
+        supported = getattr(context.original_route, "methods", None)
+        if template and supported and compile_path(template)[0].fullmatch(path):
+            methods |= set(supported)
+    return ", ".join(sorted(methods))
 
 
 RETRY_AFTER_SECONDS: Final = 5

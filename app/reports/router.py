@@ -10,6 +10,7 @@ from app.decisions.access import Access, Shape, declare
 from app.decisions.guard import today
 from app.platform.crypto import KeyRing, get_key_ring
 from app.platform.db import SessionDep
+from app.platform.identifiers import IsoDate
 from app.platform.problems import Unprocessable
 from app.policy.vocabulary import Action, Category
 from app.reports import disclosure, schemas
@@ -19,9 +20,9 @@ from app.reports.population import CANONICAL_ORDER, Dimension
 router = APIRouter(tags=["reports"])
 
 KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
-From = Annotated[date, Query(alias="from", description="First day of the period (London).")]
+From = Annotated[IsoDate, Query(alias="from", description="First day of the period (London).")]
 To = Annotated[
-    date,
+    IsoDate,
     Query(alias="to", description="Last day of the period (London); ages are taken on this day."),
 ]
 TAKE_UP_CATEGORIES: Final = frozenset({Category.IDENTITY, Category.CONTACT, Category.SERVICES})

@@ -2,7 +2,6 @@
 officer applying the retention policy): the data protection officer's endpoints."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Query, status
@@ -11,6 +10,7 @@ from app.decisions.access import Access, From, Shape, declare
 from app.decisions.guard import today
 from app.platform.categories import categories_of
 from app.platform.db import SessionDep, complete
+from app.platform.identifiers import IsoDate
 from app.policy.vocabulary import Action, Category
 from app.retention import schemas
 from app.retention import service as retention_service
@@ -116,7 +116,7 @@ def release_legal_hold(granted: ReleaseHold, session: SessionDep) -> schemas.Leg
 )
 def list_due(
     _granted: ListDue,
-    before: Annotated[date, Query(description="List destruction dates before this day.")],
+    before: Annotated[IsoDate, Query(description="List destruction dates before this day.")],
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=400)] = None,

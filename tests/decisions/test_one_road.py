@@ -14,9 +14,10 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 # The low-level guard asks the engine; the facts layer loads what a decision needs
 # (enrolments only for a nursery practitioner); the policy is the engine; auth turns a
-# token into a caller; the policy endpoint publishes the purposes each operation serves.
+# token into a caller; the OpenAPI document (and with it the policy endpoint) publishes
+# the purposes each operation serves.
 DECIDERS = {"decisions/guard.py"}
-ENGINE_READERS = DECIDERS | {"decisions/router.py"}
+ENGINE_READERS = DECIDERS | {"decisions/document.py"}
 ROLE_AWARE = {"decisions/facts.py", "decisions/guard.py", "cli.py"}
 EXEMPT_PACKAGES = ("policy/", "auth/", "demo/")
 
