@@ -1,4 +1,5 @@
-"""`ieys`: the operator's commands (migrate, serve, tokens, demo data, the audit chain).
+"""`ieys`: the operator's commands (migrate, serve, tokens, demo data, the audit chain,
+key rotation).
 
 Every command reads the same `IEYS_*` settings as the service (API.md, "Running it").
 """
@@ -33,6 +34,8 @@ import app
 from app.audit import service as audit_service
 from app.auth.tokens import mint_token
 from app.demo import generate as demo
+from app.keys import service as keys_service
+from app.platform.crypto import get_key_ring
 from app.platform.db import make_engine
 from app.platform.identifiers import london_today
 from app.platform.settings import ConfigurationError, get_settings
@@ -259,6 +262,58 @@ def retention_sweep(
         f"{report.kept:,} kept by a hold; {report.failed_batches:,} batches failed."
     )
     if report.failed_batches:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def rewrap(
+    batch: Annotated[
+        int, typer.Option(help="Household keys per transaction.", min=1)
+    ] = keys_service.DEFAULT_BATCH,
+) -> None:
+    """Move every household's data key to the current key-encryption key.
+
+    Run after making a new key IEYS_ENCRYPTION_KEY with the old one in
+    IEYS_ENCRYPTION_PREVIOUS_KEYS; once it reports nothing left under another key, the
+    old key may be dropped from the configuration. A batch per transaction: stopped at
+    any point, every key is still under a configured KEK, and a rerun goes on.
+    Exit code 1 if a key is under a KEK that is not configured (it is left as it is).
+    """
+    keys = get_key_ring()
+    engine = _engine()
+    try:
+        with engine.connect() as connection:
+            total = sum(
+                count
+                for kek, count in keys_service.households_by_kek(connection).items()
+                if kek != keys.current_id
+            )
+        with Progress(
+            TextColumn("[bold]household keys"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("keys", total=total)
+            report = keys_service.rewrap(
+                engine, keys, batch=batch, progress=lambda n: bar.advance(task, n)
+            )
+    finally:
+        engine.dispose()
+    table = Table(title=f"Household keys by key-encryption key (current: {report.current})")
+    table.add_column("KEK id")
+    table.add_column("household keys", justify="right")
+    table.add_column("configured")
+    for kek, count in sorted(report.by_kek.items()):
+        label = "current" if kek == report.current else ("previous" if keys.knows(kek) else "no")
+        table.add_row(kek, f"{count:,}", label)
+    console.print(table)
+    console.print(
+        f"{report.moved:,} moved to the current key in {report.batches:,} batches; "
+        f"{report.unknown:,} under a key that is not configured; canary {report.canary}."
+    )
+    if report.unknown or report.canary == "unknown":
         raise typer.Exit(1)
 
 

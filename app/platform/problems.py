@@ -150,7 +150,7 @@ class ProblemBody(BaseModel):
     )
 
 
-def _content(description: str) -> dict[str, Any]:
+def problem_content(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "model": ProblemBody,
@@ -159,13 +159,15 @@ def _content(description: str) -> dict[str, Any]:
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _content("Missing or unknown X-Purpose, or a malformed request"),
-    401: _content("Missing, invalid or expired bearer token"),
-    403: _content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
-    413: _content("The request body is larger than the service accepts (IEYS_MAX_BODY_BYTES)"),
-    422: _content("Invalid input: each bad field is named"),
+    400: problem_content("Missing or unknown X-Purpose, or a malformed request"),
+    401: problem_content("Missing, invalid or expired bearer token"),
+    403: problem_content("Denied by the lawful-basis check (see `reason` and `decision_id`)"),
+    413: problem_content(
+        "The request body is larger than the service accepts (IEYS_MAX_BODY_BYTES)"
+    ),
+    422: problem_content("Invalid input: each bad field is named"),
     429: {
-        **_content(
+        **problem_content(
             "Over the caller's rate (IEYS_RATE_LIMIT_PER_MINUTE); retry after `Retry-After`"
         ),
         "headers": {
@@ -173,7 +175,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     503: {
-        **_content("The database does not answer; retry after `Retry-After` seconds"),
+        **problem_content("The database does not answer; retry after `Retry-After` seconds"),
         "headers": {
             "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
         },

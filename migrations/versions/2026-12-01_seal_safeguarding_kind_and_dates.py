@@ -84,7 +84,7 @@ def _convert(
             raise RuntimeError(f"safeguarding record {row.id} has no household data key")
         # Rows come a household at a time: one key unwrapped per household.
         if cipher is None or row.wrapped_key != wrapped:
-            wrapped, cipher = row.wrapped_key, keys.cipher_for(row.wrapped_key)
+            wrapped, cipher = row.wrapped_key, keys.cipher_for(row.wrapped_key, None)
         values = {name: change(cipher, row.id, name, getattr(row, name)) for name in SEALED}
         if any(values[name] != getattr(row, name) for name in SEALED):
             changed.append({"b_id": row.id, **{f"b_{name}": values[name] for name in SEALED}})
