@@ -4,6 +4,7 @@ The schema is built by the migrations (so every run tests them too); each test r
 in an outer transaction that is rolled back, with the app's session joined to it.
 """
 
+import fcntl
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -64,20 +65,35 @@ def _sqlite_savepoint_recipe(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def prepare_postgres_once(url: str, shared: Path) -> None:
+    """Empty and migrate the PostgreSQL database once per run. Parallel workers share
+    it (each test is a rolled-back transaction): a worker that reached its first
+    database test late would otherwise drop the schema under the other's tests."""
+    with (shared / "ieys-postgres.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = shared / "ieys-postgres.ready"
+        if not ready.exists():
+            reset_postgres(url)
+            command.upgrade(alembic_config(url), "head")
+            ready.write_text("migrated\n")
+
+
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     url = configured_database_url()
     if url:
-        reset_postgres(url)
+        base = tmp_path_factory.getbasetemp()
+        prepare_postgres_once(url, base if worker_id == "master" else base.parent)
         yield url
         return
     with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{directory}/test.db"
+        url = f"sqlite:///{directory}/test.db"
+        command.upgrade(alembic_config(url), "head")
+        yield url
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    command.upgrade(alembic_config(database_url), "head")
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"check_same_thread": False})
         _sqlite_savepoint_recipe(engine)
