@@ -1,4 +1,5 @@
-"""`ieys`: the operator's commands (migrate, serve, tokens, demo data, the audit chain).
+"""`ieys`: the operator's commands (migrate, serve, tokens, demo data, the audit chain,
+key rotation, the destruction log and restores).
 
 Every command reads the same `IEYS_*` settings as the service (API.md, "Running it").
 """
@@ -8,6 +9,7 @@ import os
 import tempfile
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -31,11 +33,14 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.tokens import mint_token
 from app.demo import generate as demo
+from app.keys import service as keys_service
 from app.platform import schema
+from app.platform.crypto import get_key_ring
 from app.platform.db import make_engine
 from app.platform.identifiers import london_today
 from app.platform.settings import ConfigurationError, get_settings
 from app.policy.vocabulary import Role
+from app.retention import replay as retention_replay
 from app.retention import service as retention_service
 
 cli = typer.Typer(
@@ -245,6 +250,148 @@ def retention_sweep(
         f"{report.kept:,} kept by a hold; {report.failed_batches:,} batches failed."
     )
     if report.failed_batches:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def rewrap(
+    batch: Annotated[
+        int, typer.Option(help="Household keys per transaction.", min=1)
+    ] = keys_service.DEFAULT_BATCH,
+) -> None:
+    """Move every household's data key to the current key-encryption key.
+
+    Run after making a new key IEYS_ENCRYPTION_KEY with the old one in
+    IEYS_ENCRYPTION_PREVIOUS_KEYS; once it reports nothing left under another key, the
+    old key may be dropped from the configuration. A batch per transaction: stopped at
+    any point, every key is still under a configured KEK, and a rerun goes on.
+    Exit code 1 if a key is under a KEK that is not configured (it is left as it is).
+    """
+    keys = get_key_ring()
+    engine = _engine()
+    try:
+        with engine.connect() as connection:
+            total = sum(
+                count
+                for kek, count in keys_service.households_by_kek(connection).items()
+                if kek != keys.current_id
+            )
+        with Progress(
+            TextColumn("[bold]household keys"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("keys", total=total)
+            report = keys_service.rewrap(
+                engine, keys, batch=batch, progress=lambda n: bar.advance(task, n)
+            )
+    finally:
+        engine.dispose()
+    table = Table(title=f"Household keys by key-encryption key (current: {report.current})")
+    table.add_column("KEK id")
+    table.add_column("household keys", justify="right")
+    table.add_column("configured")
+    for kek, count in sorted(report.by_kek.items()):
+        label = "current" if kek == report.current else ("previous" if keys.knows(kek) else "no")
+        table.add_row(kek, f"{count:,}", label)
+    console.print(table)
+    console.print(
+        f"{report.moved:,} moved to the current key in {report.batches:,} batches; "
+        f"{report.unknown:,} under a key that is not configured; canary {report.canary}."
+    )
+    if report.unknown or report.canary == "unknown":
+        raise typer.Exit(1)
+
+
+@cli.command("export-destructions")
+def export_destructions(
+    to: Annotated[
+        Path,
+        typer.Option(
+            "--to",
+            help="The file to write, kept where the database's backups are not; entries "
+            "it holds already are kept.",
+            dir_okay=False,
+        ),
+    ],
+) -> None:
+    """Write the destruction log (opaque ids, rules, dates) to a file, merged with it.
+
+    Run it after every sweep and before every backup, and before a restore while the
+    database still answers: a restore brings back what was destroyed after its backup,
+    and `ieys replay-destructions --from` this file destroys it again."""
+    engine = _engine()
+    try:
+        with engine.connect() as connection:
+            held, added = retention_replay.export(connection, to)
+    except retention_replay.LogFileRefused as refused:
+        console.print(f"[red]{refused}: the file was left as it was.[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    console.print(f"{held:,} destruction log entries in {to.name} ({added:,} new).")
+
+
+@cli.command("replay-destructions")
+def replay_destructions(
+    sources: Annotated[
+        list[Path],
+        typer.Option(
+            "--from",
+            help="A file written by `ieys export-destructions` (repeat for several).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    batch: Annotated[
+        int, typer.Option(help="Entries per transaction.", min=1)
+    ] = retention_replay.DEFAULT_BATCH,
+) -> None:
+    """Destroy again, on a database restored from a backup, everything the exported
+    destruction log names (run before the restored database serves anyone).
+
+    Each subject the restore brought back is destroyed as it was the first time (its
+    household's data key with its household); the log's missing rows are written back;
+    the audit chain is not touched. A rerun finds nothing more to do. Exit code 1 if a
+    household was left because it still has a member the log does not name."""
+    try:
+        entries = retention_replay.read(sources)
+    except retention_replay.LogFileRefused as refused:
+        console.print(f"[red]{refused}: nothing was replayed.[/red]")
+        raise typer.Exit(2) from None
+    engine = _engine()
+    try:
+        with Progress(
+            TextColumn("[bold]entries"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("entries", total=len(entries))
+            report = retention_replay.replay(
+                engine, entries, batch=batch, progress=lambda n: bar.advance(task, n)
+            )
+    finally:
+        engine.dispose()
+    table = Table(title="Destructions replayed")
+    table.add_column("kind")
+    table.add_column("destroyed again", justify="right")
+    for kind, count in sorted(report.destroyed.items()):
+        table.add_row(kind, f"{count:,}")
+    table.add_row("[bold]total", f"[bold]{report.subjects:,}")
+    console.print(table)
+    console.print(
+        f"{report.entries:,} entries read; {report.already_gone:,} already gone; "
+        f"{report.log_restored:,} log entries restored; "
+        f"{len(report.kept):,} households left (a member the log does not name)."
+    )
+    for family_id in report.kept:
+        console.print(f"[yellow]household {family_id} left: it still has a member.[/yellow]")
+    if report.kept:
         raise typer.Exit(1)
 
 

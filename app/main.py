@@ -1,5 +1,6 @@
 """The ASGI application: `app.main:app`."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,10 +25,12 @@ from app.contacts.router import router as contacts_router
 from app.decisions import document
 from app.decisions.router import router as decisions_router
 from app.invitations.router import router as invitations_router
+from app.keys import service as keys_service
 from app.needs.router import router as needs_router
 from app.nurseries.router import router as nurseries_router
 from app.people.router import router as people_router
 from app.platform import logs, metrics, problems
+from app.platform.crypto import get_key_ring
 from app.platform.db import get_engine
 from app.platform.edge import Edge
 from app.platform.idempotency import Replay, on_replay
@@ -102,6 +105,17 @@ TAGS = [
     {"name": "audit", "description": "The audit trail (data protection officer)."},
     {"name": "health", "description": "Liveness and readiness (no token)."},
 ]
+
+
+log = logging.getLogger(__name__)
+
+
+class KeysDoNotOpen(problems.Unavailable):
+    """The configured key ring does not open the database: every encrypted read would
+    fail, so the instance takes no traffic."""
+
+    code = "keys_do_not_open"
+    title = "The configured encryption keys do not open the database"
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -197,18 +211,31 @@ def create_app() -> FastAPI:
     @app.get(
         "/health/ready",
         tags=["health"],
-        summary="The database answers",
-        responses={503: {"description": "The database does not answer: retry after `Retry-After`"}},
+        summary="The database answers and the configured keys open it",
+        description="Ready when the database answers, the configured key ring "
+        "(`IEYS_ENCRYPTION_KEY`, `IEYS_ENCRYPTION_PREVIOUS_KEYS`) opens the database's key "
+        "canary, and no household's data key is wrapped under a key the ring lacks.",
+        responses={
+            503: {
+                "description": "The database does not answer (with `Retry-After`), or the "
+                "configured keys do not open it (`keys_do_not_open`; the detail names the cause)"
+            }
+        },
     )
     def ready() -> dict[str, str]:
         try:
             with get_engine().connect() as connection:
                 connection.execute(text("SELECT 1"))
+                cause = keys_service.problem(connection, get_key_ring())
         except SQLAlchemyError:
             raise problems.Unavailable(
                 "The database does not answer.",
                 headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)},
             ) from None
+        if cause is not None:
+            # No Retry-After: waiting does not help; the configuration must change.
+            log.warning("not ready: %s", cause)
+            raise KeysDoNotOpen(cause)
         return {"status": "ok"}
 
     @app.get(

@@ -4,6 +4,7 @@ from app.audit import models as audit_models
 from app.centres import models as centres_models
 from app.consent import models as consent_models
 from app.contacts import models as contacts_models
+from app.keys import models as keys_models
 from app.nurseries import models as nurseries_models
 from app.people import models as people_models
 from app.platform import idempotency, ratelimit
@@ -23,6 +24,7 @@ __all__ = [
     "consent_models",
     "contacts_models",
     "idempotency",
+    "keys_models",
     "metadata",
     "nurseries_models",
     "people_models",

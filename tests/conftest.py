@@ -82,15 +82,17 @@ def database_url() -> Iterator[str]:
     if url:
         url = worker_database(url)
         reset_postgres(url)
+        command.upgrade(alembic_config(url), "head")
         yield url
         return
     with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{directory}/test.db"
+        url = f"sqlite:///{directory}/test.db"
+        command.upgrade(alembic_config(url), "head")
+        yield url
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    command.upgrade(alembic_config(database_url), "head")
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"check_same_thread": False})
         _sqlite_savepoint_recipe(engine)

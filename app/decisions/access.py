@@ -37,7 +37,7 @@ from app.people.models import Family
 from app.people.service import PersonView
 from app.platform import idempotency as idempotency_store
 from app.platform.categories import categories_of
-from app.platform.crypto import DecryptionFailed, FieldCipher, get_key_ring
+from app.platform.crypto import DecryptionFailed, FieldCipher, WrappedKey, get_key_ring
 from app.platform.db import SessionDep, complete
 from app.platform.problems import NotFound, Unprocessable
 from app.policy.model import RecordState
@@ -210,7 +210,7 @@ class Access:
     hold: LegalHold | None = None
     nursery_id: UUID | None = None
     """The nursery the path names (an enrolment's)."""
-    family_key: bytes | None = None
+    family_key: WrappedKey | None = None
     """For a household created under `safeguarding`: the data key its justification
     was sealed with, to become the household's key."""
     idempotency: idempotency_store.Idempotency | None = None
@@ -538,13 +538,13 @@ def _new(ctx: Context, spec: Spec, body: Any, existing: UUID | None) -> Access:
             allowed=allowed, caller=ctx.caller, declared=ctx.declared, subject_id=existing
         )
     new_id = uuid4()
-    family_key: bytes | None = None
+    family_key: WrappedKey | None = None
     sealed: str | None = None
     if ctx.declared.justification is not None:
         keys = get_key_ring()
         if kind is SubjectKind.FAMILY:
             family_key = keys.new_wrapped_key()
-            sealed = _seal(ctx, new_id, keys.cipher_for(family_key))
+            sealed = _seal(ctx, new_id, keys.cipher_for(*family_key))
         else:
             sealed = _seal_or_none(ctx, body.family_id)
     subject = Subject(new_id, RecordState(kind=kind), sealed_justification=sealed)

@@ -352,8 +352,14 @@ class _Families:
         # One data key per family, as the service creates it (crypto-shredding unit).
         data_key = new_data_key()
         cipher = FieldCipher(data_key)
+        wrapped = self.keys.wrap(data_key)
         out["family_key"].append(
-            {"family_id": family_id, "wrapped_key": self.keys.wrap(data_key), "created_at": created}
+            {
+                "family_id": family_id,
+                "wrapped_key": wrapped.wrapped,
+                "kek_id": wrapped.kek_id,
+                "created_at": created,
+            }
         )
 
         carers = self.carers(out, family_id, surname, eldest, created, cipher)

@@ -44,10 +44,12 @@ class Family(Base):
 
 
 class FamilyKey(Base):
-    """The family's data key, wrapped by the service key (IEYS_ENCRYPTION_KEY).
+    """The family's data key, wrapped by a key-encryption key (IEYS_ENCRYPTION_KEY, or
+    one of IEYS_ENCRYPTION_PREVIOUS_KEYS before `ieys rewrap`), named by `kek_id`.
 
-    Deleting this row makes every encrypted field of the family unreadable,
-    backups included: crypto-shredding.
+    Deleting this row makes every encrypted field of the family in the database
+    unreadable: crypto-shredding. A backup taken before still holds the row, readable
+    until the KEK that wrapped it is retired.
     """
 
     __tablename__ = "family_key"
@@ -56,6 +58,8 @@ class FamilyKey(Base):
         Uuid, ForeignKey("family.id", ondelete="CASCADE"), primary_key=True
     )
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(16), index=True)
+    """The id of the KEK that wrapped the key (app.platform.crypto.kek_id)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

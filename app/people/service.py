@@ -17,7 +17,7 @@ from app.people.models import (
     FamilyWorkerSupport,
     Person,
 )
-from app.platform.crypto import FieldCipher, KeyRing, field_aad
+from app.platform.crypto import FieldCipher, KeyRing, WrappedKey, field_aad
 from app.platform.db import utcnow
 from app.platform.problems import (
     Conflict,
@@ -147,7 +147,7 @@ def create_family(
     keys: KeyRing,
     *,
     family_id: UUID,
-    wrapped_key: bytes | None = None,
+    wrapped_key: WrappedKey | None = None,
 ) -> Family:
     """`wrapped_key`: a data key already in use for this household (its creation was
     decided under `safeguarding`, and the justification sealed with it)."""
@@ -167,7 +167,8 @@ def create_family(
         version=1,
     )
     session.add(family)
-    session.add(FamilyKey(family_id=family.id, wrapped_key=wrapped_key or keys.new_wrapped_key()))
+    key = wrapped_key or keys.new_wrapped_key()
+    session.add(FamilyKey(family_id=family.id, wrapped_key=key.wrapped, kek_id=key.kek_id))
     session.flush()
     return family
 
@@ -357,12 +358,12 @@ def patch_person(
 
 
 def cipher_for_family(session: Session, family_id: UUID, keys: KeyRing) -> FieldCipher:
-    wrapped = session.execute(
-        select(FamilyKey.wrapped_key).where(FamilyKey.family_id == family_id)
-    ).scalar_one_or_none()
-    if wrapped is None:
+    found = session.execute(
+        select(FamilyKey.wrapped_key, FamilyKey.kek_id).where(FamilyKey.family_id == family_id)
+    ).one_or_none()
+    if found is None:
         raise NotFound("The household's data key no longer exists.")
-    return keys.cipher_for(wrapped)
+    return keys.cipher_for(found.wrapped_key, found.kek_id)
 
 
 def check_optional_etag(current_version: int, if_match: str | None) -> None:

@@ -2,9 +2,14 @@
 
 Every `ethnicity`, `health` and `safeguarding` field and contact notes are stored
 encrypted whatever the lawful-basis decision. Each record has its own data key (DEK),
-kept only wrapped under the key-encryption key (KEK) from `IEYS_ENCRYPTION_KEY`.
-Destroying a record deletes its wrapped DEK, so any copy of the ciphertext left in a
-backup or a log can no longer be read ("the key of any encrypted field is destroyed").
+kept only wrapped under a key-encryption key (KEK): the current one from
+`IEYS_ENCRYPTION_KEY`, or an older one still accepted from
+`IEYS_ENCRYPTION_PREVIOUS_KEYS`. Each wrapped DEK is stored with the id of the KEK
+that wrapped it, so unwrapping picks its KEK without trying, and `ieys rewrap` can move
+every DEK to the current KEK. Destroying a record deletes its wrapped DEK, so the
+ciphertext left in the database or a log can no longer be read ("the key of any
+encrypted field is destroyed"); a backup taken before still holds the wrapped DEK, and
+stays readable until the KEK that wrapped it is retired.
 
 Values are AES-256-GCM under the DEK, with associated data naming the table, column
 and row, so a ciphertext copied into another row or column fails to decrypt.
@@ -14,8 +19,9 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Final, Self
+from typing import Final, NamedTuple, Self
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -38,8 +44,22 @@ TOKEN_PREFIX: Final = "v1."
 _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
+KEK_ID_BYTES: Final = 8
+"""A KEK id is 16 hex characters: enough that two keys never share one by chance."""
+
+CURRENT_KEY_SETTING: Final = "IEYS_ENCRYPTION_KEY"
+PREVIOUS_KEYS_SETTING: Final = "IEYS_ENCRYPTION_PREVIOUS_KEYS"
+
+
 class KeyConfigurationError(ValueError):
     """`IEYS_ENCRYPTION_KEY` (or a key passed in) is not a usable AES-256 key."""
+
+
+class WrappedKey(NamedTuple):
+    """A DEK as it is stored: wrapped, with the id of the KEK that wrapped it."""
+
+    wrapped: bytes
+    kek_id: str
 
 
 class DecryptionFailed(Problem):
@@ -59,19 +79,46 @@ def _require_key(key: bytes, what: str) -> None:
         raise KeyConfigurationError(f"{what} must be {KEY_BYTES} bytes (AES-256)")
 
 
-def load_kek(encoded: str) -> bytes:
-    """The KEK from its base64 text (standard alphabet), or KeyConfigurationError."""
+def load_kek(encoded: str, setting: str = CURRENT_KEY_SETTING) -> bytes:
+    """The KEK from its base64 text (standard alphabet), or KeyConfigurationError naming
+    `setting` (never the text)."""
     try:
         kek = base64.b64decode(encoded.strip(), validate=True)
     except binascii.Error:
-        raise KeyConfigurationError("IEYS_ENCRYPTION_KEY must be base64") from None
+        raise KeyConfigurationError(f"{setting} must be base64") from None
     if len(kek) != KEY_BYTES:
         raise KeyConfigurationError(
-            f"IEYS_ENCRYPTION_KEY must decode to {KEY_BYTES} bytes (AES-256), "
+            f"{setting} must decode to {KEY_BYTES} bytes (AES-256), "
             f"not {len(kek)}; generate one with "
             '`python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`'
         )
     return kek
+
+
+def load_previous_keks(encoded: str) -> list[bytes]:
+    """The older KEKs from their comma-separated base64 texts; an empty text is none.
+    A refusal names the key by its position in the list, never by its text."""
+    keks: list[bytes] = []
+    for position, text in enumerate(encoded.split(","), start=1):
+        if not text.strip():
+            if encoded.strip():
+                raise KeyConfigurationError(
+                    f"{PREVIOUS_KEYS_SETTING}: key {position} is empty (a stray comma?)"
+                )
+            continue
+        keks.append(load_kek(text, f"{PREVIOUS_KEYS_SETTING}: key {position}"))
+    return keks
+
+
+def kek_id(kek: bytes) -> str:
+    """A short, stable name for a KEK, safe to store and print: 8 bytes of HKDF-SHA256
+    of the key under a label of its own, in hex. It reveals nothing usable about the key
+    (a one-way derivation, and a different output from every key the service derives)."""
+    _require_key(kek, "the key-encryption key")
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=KEK_ID_BYTES, salt=None, info=b"ieys:kek-id"
+    ).derive(kek)
+    return derived.hex()
 
 
 def new_data_key() -> bytes:
@@ -183,51 +230,134 @@ class FieldCipher:
         return None if token is None else self.decrypt(token, aad=aad)
 
 
+class UnknownKek(DecryptionFailed):
+    """A wrapped key names a KEK that is not configured (rotated away, or the wrong
+    configuration): readiness reports it before a read does."""
+
+
+def _service_key(kek: bytes, purpose: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"ieys:" + purpose.encode()
+    ).derive(kek)
+
+
+class ServiceCipher:
+    """The service's own stored copies (not a family's record), under a key derived from
+    the current KEK for one purpose. Read under any configured KEK's derived key, newest
+    first, so copies written before a rotation still open while the older KEK stays
+    configured (GCM refuses the wrong key, so trying each is safe)."""
+
+    __slots__ = ("_readers", "_writer")
+
+    def __init__(self, ciphers: Sequence[FieldCipher]) -> None:
+        if not ciphers:
+            raise ValueError("a service cipher needs at least one key")
+        self._writer = ciphers[0]
+        self._readers = tuple(ciphers)
+
+    def __repr__(self) -> str:
+        return "ServiceCipher(<keys hidden>)"
+
+    def encrypt(self, plaintext: str, *, aad: str) -> str:
+        return self._writer.encrypt(plaintext, aad=aad)
+
+    def decrypt(self, token: str, *, aad: str) -> str:
+        for cipher in self._readers[:-1]:
+            try:
+                return cipher.decrypt(token, aad=aad)
+            except DecryptionFailed:
+                continue
+        return self._readers[-1].decrypt(token, aad=aad)
+
+
 class KeyRing:
-    """The KEK, and the DEKs wrapped under it."""
+    """The current KEK, the older ones still accepted, and the DEKs wrapped under them.
 
-    __slots__ = ("_kek",)
+    New DEKs are wrapped under the current KEK; a stored DEK is unwrapped under the KEK
+    its stored id names."""
 
-    def __init__(self, kek: bytes) -> None:
+    __slots__ = ("_current_id", "_keks")
+
+    def __init__(self, kek: bytes, previous: Iterable[bytes] = ()) -> None:
         _require_key(kek, "the key-encryption key")
-        self._kek = kek
+        keks: dict[str, bytes] = {kek_id(kek): kek}
+        for older in previous:
+            _require_key(older, "a previous key-encryption key")
+            # The same key listed twice (or as both current and previous) is one key.
+            keks.setdefault(kek_id(older), older)
+        self._keks = keks
+        self._current_id = next(iter(keks))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls(load_kek(settings.encryption_key.get_secret_value()))
+        return cls(
+            load_kek(settings.encryption_key.get_secret_value()),
+            load_previous_keks(settings.encryption_previous_keys.get_secret_value()),
+        )
 
     def __repr__(self) -> str:
-        return "KeyRing(<key hidden>)"
+        return f"KeyRing(<{len(self._keks)} keys hidden>)"
 
     @property
     def kek(self) -> bytes:
-        return self._kek
+        """The current KEK."""
+        return self._keks[self._current_id]
 
-    def wrap(self, dek: bytes) -> bytes:
-        return wrap_key(self._kek, dek)
+    @property
+    def current_id(self) -> str:
+        return self._current_id
 
-    def unwrap(self, wrapped: bytes) -> bytes:
-        return unwrap_key(self._kek, wrapped)
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every configured KEK's id, the current one first."""
+        return tuple(self._keks)
 
-    def new_wrapped_key(self) -> bytes:
+    def knows(self, kek_id: str) -> bool:
+        return kek_id in self._keks
+
+    def wrap(self, dek: bytes) -> WrappedKey:
+        """The DEK wrapped under the current KEK."""
+        return WrappedKey(wrap_key(self.kek, dek), self._current_id)
+
+    def unwrap(self, wrapped: bytes, kek_id: str | None) -> bytes:
+        """The DEK, unwrapped under the KEK `kek_id` names; UnknownKek when none of the
+        configured ones has that id. `None` (a key stored before ids were: only the
+        migration that added them reads those) tries each configured KEK in turn."""
+        if kek_id is None:
+            *others, last = self._keks.values()
+            for candidate in others:
+                try:
+                    return unwrap_key(candidate, wrapped)
+                except DecryptionFailed:
+                    continue
+            return unwrap_key(last, wrapped)
+        named = self._keks.get(kek_id)
+        if named is None:
+            raise UnknownKek("a data key is wrapped under a key-encryption key not configured")
+        return unwrap_key(named, wrapped)
+
+    def rewrap(self, wrapped: bytes, kek_id: str) -> WrappedKey:
+        """The same DEK, wrapped under the current KEK (the data it protects is untouched)."""
+        return self.wrap(self.unwrap(wrapped, kek_id))
+
+    def new_wrapped_key(self) -> WrappedKey:
         """A new record's DEK, wrapped, ready to store beside the record."""
         return self.wrap(new_data_key())
 
-    def service_cipher(self, purpose: str) -> FieldCipher:
+    def service_cipher(self, purpose: str) -> ServiceCipher:
         """A cipher for the service's own stored copies (not a family's record), under a
-        key derived from the KEK for one purpose only (HKDF-SHA256, RFC 5869)."""
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ieys:" + purpose.encode()
-        ).derive(self._kek)
-        return FieldCipher(key)
+        key derived from the KEK for one purpose only (HKDF-SHA256, RFC 5869): written
+        under the current KEK's, read under any configured KEK's."""
+        return ServiceCipher([FieldCipher(_service_key(k, purpose)) for k in self._keks.values()])
 
-    def cipher_for(self, wrapped_dek: bytes) -> FieldCipher:
+    def cipher_for(self, wrapped_dek: bytes, kek_id: str | None) -> FieldCipher:
         # Unwrapped DEKs are not cached: an unwrap costs microseconds, and a cache would
         # keep a destroyed record's key alive in memory after its wrapped copy is gone.
-        return FieldCipher(self.unwrap(wrapped_dek))
+        return FieldCipher(self.unwrap(wrapped_dek, kek_id))
 
 
 @lru_cache
 def get_key_ring() -> KeyRing:
-    """The process's key ring, from `IEYS_ENCRYPTION_KEY` (a FastAPI dependency)."""
+    """The process's key ring, from `IEYS_ENCRYPTION_KEY` and
+    `IEYS_ENCRYPTION_PREVIOUS_KEYS` (a FastAPI dependency)."""
     return KeyRing.from_settings(get_settings())

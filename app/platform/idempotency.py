@@ -2,7 +2,8 @@
 
 The record is written in the same transaction as the resource it describes, so a
 create and its idempotency record commit together or not at all. The stored response
-is encrypted (a key derived from IEYS_ENCRYPTION_KEY for this use only) and kept for
+is encrypted (a key derived from IEYS_ENCRYPTION_KEY for this use only; after a
+rotation, read under the previous keys' too while they stay configured) and kept for
 24 hours: a retry comes within minutes, and a copy of personal data must not outlive
 its purpose (an erased person's create leaves at most a day-old, encrypted copy).
 """
@@ -11,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from fastapi import Header, Request
@@ -31,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.responses import Response
 
-from app.platform.crypto import FieldCipher, get_key_ring
+from app.platform.crypto import DecryptionFailed, ServiceCipher, get_key_ring
 from app.platform.db import Answered, Base, as_utc, utcnow
 from app.platform.problems import Conflict, Unprocessable
 
@@ -40,7 +41,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 """Marks an answer replayed for a retry."""
 
 
-def _cipher() -> FieldCipher:
+def _cipher() -> ServiceCipher:
     return get_key_ring().service_cipher("idempotency")
 
 
@@ -200,14 +201,21 @@ def forget_subjects(connection: Connection, subject_ids: Sequence[UUID]) -> int:
     doomed = [
         (row.caller_sub, row.key)
         for row in connection.execute(select(table.c.caller_sub, table.c.key, table.c.body))
-        if wanted.intersection(
-            _UUID_TEXT.findall(
-                cipher.decrypt(bytes(row.body).decode(), aad=_aad(row.caller_sub, row.key))
-            )
-        )
+        if _names_any(cipher, row, wanted)
     ]
     for caller_sub, key in doomed:
         connection.execute(
             delete(table).where(table.c.caller_sub == caller_sub, table.c.key == key)
         )
     return len(doomed)
+
+
+def _names_any(cipher: ServiceCipher, row: Any, wanted: set[str]) -> bool:
+    """Whether a stored response names any of the subjects. One that no configured key
+    opens any more (written under a key since dropped) can never be replayed: it goes
+    too, so an erasure never fails on it."""
+    try:
+        text = cipher.decrypt(bytes(row.body).decode(), aad=_aad(row.caller_sub, row.key))
+    except DecryptionFailed:
+        return True
+    return bool(wanted.intersection(_UUID_TEXT.findall(text)))

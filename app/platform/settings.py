@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     """A token whose `exp` is further than this after its `iat` is refused (401)."""
 
     encryption_key: SecretStr = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+    """The current key-encryption key: wraps every new household key."""
+    encryption_previous_keys: SecretStr = SecretStr("")
+    """Older key-encryption keys (comma-separated base64), still accepted for unwrapping
+    until `ieys rewrap` has moved every household key to the current one."""
 
     audit_seal_interval_seconds: float = 1.0
     """How often each instance tries to seal the audit chain (0 disables the thread)."""
@@ -70,9 +74,16 @@ class Settings(BaseSettings):
             raise ValueError("IEYS_JWT_MAX_LIFETIME_SECONDS must be at least 1")
         # A key that cannot wrap a household's key stops the service now, not at the
         # first write (the crypto module reads settings, so it is imported here).
-        from app.platform.crypto import load_kek
+        from app.platform.crypto import load_kek, load_previous_keks
 
         load_kek(self.encryption_key.get_secret_value())
+        previous = load_previous_keks(self.encryption_previous_keys.get_secret_value())
+        if (
+            self.environment is Environment.PRODUCTION
+            and load_kek(DEVELOPMENT_ENCRYPTION_KEY) in previous
+        ):
+            # The development key is public: whatever it wrapped anyone can read.
+            raise ValueError("IEYS_ENCRYPTION_PREVIOUS_KEYS may not hold the development key")
         return self
 
 

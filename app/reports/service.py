@@ -162,7 +162,7 @@ def _service_levels(named: Sequence[str], *extra: str) -> tuple[str, ...]:
 def _decrypted(
     rows: Iterable[Any], keys: KeyRing, *, table: str, column: str, row_id: str
 ) -> Iterator[tuple[Any, str | None]]:
-    """(row, plaintext) for rows in household order carrying `family_id`, `wrapped_key`,
+    """(row, plaintext) for rows in household order carrying `family_id`, `wrapped_key`, `kek_id`,
     the ciphertext in `token` and the id the value is bound to in `row_id`."""
     family: UUID | None = None
     cipher: FieldCipher | None = None
@@ -171,7 +171,7 @@ def _decrypted(
             yield row, None
             continue
         if row.family_id != family:
-            family, cipher = row.family_id, keys.cipher_for(row.wrapped_key)
+            family, cipher = row.family_id, keys.cipher_for(row.wrapped_key, row.kek_id)
         assert cipher is not None
         yield row, cipher.decrypt(row.token, aad=field_aad(table, column, getattr(row, row_id)))
 
@@ -187,6 +187,7 @@ def _recorded(period: Period, where: Sequence[ColumnElement[bool]]) -> Select[*t
             Person.date_of_birth,
             SpecialCategoryRecord.ethnicity.label("token"),
             FamilyKey.wrapped_key,
+            FamilyKey.kek_id,
         )
         .join(SpecialCategoryRecord, SpecialCategoryRecord.person_id == Person.id)
         .outerjoin(FamilyKey, FamilyKey.family_id == Person.family_id)
@@ -464,6 +465,7 @@ def _latest_outcomes(session: Session, period: Period, keys: KeyRing) -> list[_R
             Person.centre_code,
             Person.date_of_birth,
             FamilyKey.wrapped_key,
+            FamilyKey.kek_id,
         )
         .join(Person, Person.id == Contact.person_id)
         .outerjoin(FamilyKey, FamilyKey.family_id == Person.family_id)

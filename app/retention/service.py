@@ -1,10 +1,12 @@
 """Destruction that really deletes, the nightly sweep, what falls due, legal holds.
 
 Destruction deletes rows in foreign-key order (nothing is left to a cascade), deletes
-the household's data key when no member remains (every encrypted copy, backups
-included, becomes unreadable), and logs each subject in `destruction_log` by opaque
-id, rule and date. It never touches the audit tables: events name subjects by opaque
-id only, so the chain still verifies afterwards.
+the household's data key when no member remains (every encrypted copy in the database
+becomes unreadable; a backup taken before keeps the wrapped key until its KEK is
+retired, and a restore is replayed from the exported log: `app.retention.replay`), and
+logs each subject in `destruction_log` by opaque id, rule and date. It never touches
+the audit tables: events name subjects by opaque id only, so the chain still verifies
+afterwards.
 
 The sweep works a batch of households at a time, each batch in its own transaction:
 a failing batch is rolled back alone and reported, the next one goes on, and a

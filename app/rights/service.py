@@ -450,11 +450,11 @@ def erase(
         destroyed.append(Destruction(family_id, SubjectKind.FAMILY, retention_rules.RULE_ERASURE))
         retention_service.delete_families(connection, [family_id])
     else:
-        _refresh_household(session, family_id, remaining)
+        refresh_household(session, family_id, remaining)
     retention_service.log_destroyed(connection, destroyed, on)
     idempotency.forget_subjects(connection, [d.subject_id for d in destroyed])
     retention_service.forget_released_holds(connection, [d.subject_id for d in destroyed])
-    _forget_words(session, [subject.id])
+    forget_words(session, [subject.id])
     return {
         "erased": [str(d.subject_id) for d in destroyed],
         "consents_ended": [str(c) for c in ended],
@@ -500,7 +500,7 @@ def _erase_part(session: Session, subject: PersonView, plan: erasure.ErasurePlan
     return {"erased_categories": sorted(set(erased)), "kept": sorted(c.value for c in plan.kept)}
 
 
-def _refresh_household(session: Session, family_id: UUID, remaining: Sequence[Any]) -> None:
+def refresh_household(session: Session, family_id: UUID, remaining: Sequence[Any]) -> None:
     """Adults go with the household's last child: with a child erased, the remaining
     children set the date; with none left, the date stays as it was (the erased
     child's), never the a-year-after-creation rule of a household that had none."""
@@ -514,7 +514,7 @@ def _refresh_household(session: Session, family_id: UUID, remaining: Sequence[An
         )
 
 
-def _forget_words(session: Session, subject_ids: list[UUID]) -> None:
+def forget_words(session: Session, subject_ids: list[UUID]) -> None:
     """The cases stay, by opaque id, as the record that the rights were answered; the
     requester's own words about the erased subject go."""
     session.execute(

@@ -8,8 +8,9 @@ value and of the ISO date, under the household's data key, bound to the column a
 (`field_aad`), exactly as `app.safeguarding.service.sealed` writes them. Any index on
 them goes: a ciphertext cannot be searched, and an index on it would only order noise.
 
-The family keys are unwrapped with the KEK from `IEYS_ENCRYPTION_KEY`, the running
-service's. The conversion is `seal_rows` (and `open_rows` back), here rather than in the
+The family keys are unwrapped with the running service's KEKs (`IEYS_ENCRYPTION_KEY`,
+and any in `IEYS_ENCRYPTION_PREVIOUS_KEYS`: keys name no KEK before revision 0009, so
+each configured one is tried). The conversion is `seal_rows` (and `open_rows` back), here rather than in the
 service, so this revision keeps doing what it did whatever the service becomes.
 
 Revision ID: 0006
@@ -84,7 +85,7 @@ def _convert(
             raise RuntimeError(f"safeguarding record {row.id} has no household data key")
         # Rows come a household at a time: one key unwrapped per household.
         if cipher is None or row.wrapped_key != wrapped:
-            wrapped, cipher = row.wrapped_key, keys.cipher_for(row.wrapped_key)
+            wrapped, cipher = row.wrapped_key, keys.cipher_for(row.wrapped_key, None)
         values = {name: change(cipher, row.id, name, getattr(row, name)) for name in SEALED}
         if any(values[name] != getattr(row, name) for name in SEALED):
             changed.append({"b_id": row.id, **{f"b_{name}": values[name] for name in SEALED}})

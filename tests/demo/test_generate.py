@@ -82,8 +82,10 @@ def snapshot(engine: Engine, *, batch: int) -> list[Any]:
 def ciphers(connection: Connection) -> dict[UUID, FieldCipher]:
     keys = get_key_ring()
     return {
-        row.family_id: keys.cipher_for(row.wrapped_key)
-        for row in connection.execute(select(FamilyKey.family_id, FamilyKey.wrapped_key))
+        row.family_id: keys.cipher_for(row.wrapped_key, row.kek_id)
+        for row in connection.execute(
+            select(FamilyKey.family_id, FamilyKey.wrapped_key, FamilyKey.kek_id)
+        )
     }
 
 

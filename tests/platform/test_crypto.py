@@ -1,6 +1,7 @@
 """Field-level envelope encryption: DOMAIN.md, "Stored encrypted" and "Retention"."""
 
 import base64
+import re
 from collections.abc import Callable
 
 import pytest
@@ -16,8 +17,11 @@ from app.platform.crypto import (
     FieldCipher,
     KeyConfigurationError,
     KeyRing,
+    UnknownKek,
     field_aad,
+    kek_id,
     load_kek,
+    load_previous_keks,
     new_data_key,
     unwrap_key,
     wrap_key,
@@ -110,9 +114,100 @@ def test_only_a_32_byte_data_key_is_wrapped() -> None:
 def test_the_key_ring_gives_a_cipher_for_a_wrapped_key() -> None:
     ring = KeyRing(KEK)
     wrapped = ring.new_wrapped_key()
-    token = ring.cipher_for(wrapped).encrypt("allergic to peanuts", aad=AAD)
-    assert FieldCipher(ring.unwrap(wrapped)).decrypt(token, aad=AAD) == "allergic to peanuts"
-    assert ring.wrap(ring.unwrap(wrapped)) == wrapped
+    token = ring.cipher_for(*wrapped).encrypt("allergic to peanuts", aad=AAD)
+    dek = ring.unwrap(*wrapped)
+    assert FieldCipher(dek).decrypt(token, aad=AAD) == "allergic to peanuts"
+    assert ring.wrap(dek) == wrapped
+
+
+# --- KEK ids and rotation ---------------------------------------------------
+
+OLD_KEK = bytes(range(100, 132))
+OLD_KEK_TEXT = base64.b64encode(OLD_KEK).decode()
+
+
+def test_a_kek_id_is_a_short_stable_fingerprint_that_shows_nothing_of_the_key() -> None:
+    assert kek_id(KEK) == kek_id(bytes(range(32)))
+    assert re.fullmatch(r"[0-9a-f]{16}", kek_id(KEK))
+    assert kek_id(KEK) != kek_id(OLD_KEK)
+    assert kek_id(KEK) not in KEK.hex()
+    assert kek_id(KEK) not in KEK_TEXT
+
+
+def test_a_key_is_wrapped_under_the_current_kek_and_carries_its_id() -> None:
+    ring = KeyRing(KEK, [OLD_KEK])
+    wrapped = ring.new_wrapped_key()
+    assert wrapped.kek_id == kek_id(KEK) == ring.current_id
+    assert ring.ids == (kek_id(KEK), kek_id(OLD_KEK))
+    unwrap_key(KEK, wrapped.wrapped)
+
+
+def test_a_key_wrapped_under_a_previous_kek_unwraps_by_its_stored_id() -> None:
+    old = KeyRing(OLD_KEK).new_wrapped_key()
+    ring = KeyRing(KEK, [OLD_KEK])
+    dek = ring.unwrap(*old)
+    moved = ring.rewrap(*old)
+    assert moved.kek_id == ring.current_id
+    assert ring.unwrap(*moved) == dek
+    assert moved.wrapped != old.wrapped
+
+
+def test_a_key_naming_a_kek_the_ring_lacks_does_not_unwrap() -> None:
+    old = KeyRing(OLD_KEK).new_wrapped_key()
+    with pytest.raises(UnknownKek):
+        KeyRing(KEK).unwrap(*old)
+
+
+def test_a_key_stored_without_an_id_unwraps_under_whichever_configured_kek_wrapped_it() -> None:
+    old = KeyRing(OLD_KEK).new_wrapped_key()
+    assert KeyRing(KEK, [OLD_KEK]).unwrap(old.wrapped, None) == KeyRing(OLD_KEK).unwrap(*old)
+    with pytest.raises(DecryptionFailed):
+        KeyRing(KEK).unwrap(old.wrapped, None)
+
+
+def test_the_service_cipher_reads_copies_written_under_a_previous_kek() -> None:
+    before = KeyRing(OLD_KEK).service_cipher("idempotency")
+    token = before.encrypt("a stored response", aad=AAD)
+    after = KeyRing(KEK, [OLD_KEK]).service_cipher("idempotency")
+    assert after.decrypt(token, aad=AAD) == "a stored response"
+    fresh = after.encrypt("written after the rotation", aad=AAD)
+    assert KeyRing(KEK).service_cipher("idempotency").decrypt(fresh, aad=AAD) == (
+        "written after the rotation"
+    )
+    with pytest.raises(DecryptionFailed):
+        KeyRing(KEK).service_cipher("idempotency").decrypt(token, aad=AAD)
+
+
+def test_the_key_ring_reads_previous_keys_from_settings() -> None:
+    ring = KeyRing.from_settings(
+        Settings(
+            encryption_key=SecretStr(KEK_TEXT),
+            encryption_previous_keys=SecretStr(f"{OLD_KEK_TEXT}, {KEK_TEXT}"),
+        )
+    )
+    assert ring.ids == (kek_id(KEK), kek_id(OLD_KEK))
+
+
+@pytest.mark.parametrize(
+    ("encoded", "named"),
+    [
+        ("not base64!", "key 1 must be base64"),
+        (f"{OLD_KEK_TEXT},{base64.b64encode(bytes(16)).decode()}", "key 2 must decode to 32"),
+        (f"{OLD_KEK_TEXT},,", "key 2 is empty"),
+    ],
+)
+def test_a_previous_key_that_is_not_32_bytes_of_base64_is_refused_by_position(
+    encoded: str, named: str
+) -> None:
+    with pytest.raises(KeyConfigurationError, match="IEYS_ENCRYPTION_PREVIOUS_KEYS") as caught:
+        load_previous_keks(encoded)
+    assert named in str(caught.value)
+    assert OLD_KEK_TEXT not in str(caught.value)
+
+
+def test_no_previous_keys_is_an_empty_list() -> None:
+    assert load_previous_keks("") == []
+    assert load_previous_keks("  ") == []
 
 
 def test_a_cipher_needs_a_32_byte_data_key() -> None:

@@ -2,6 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.platform.settings import (
+    DEVELOPMENT_ENCRYPTION_KEY,
     DEVELOPMENT_JWT_SECRET,
     ConfigurationError,
     Settings,
@@ -71,3 +72,26 @@ def test_a_maximum_token_lifetime_must_be_positive(
     monkeypatch.setenv("IEYS_JWT_MAX_LIFETIME_SECONDS", "0")
     with pytest.raises(ConfigurationError, match="IEYS_JWT_MAX_LIFETIME_SECONDS"):
         load_settings()
+
+
+def test_a_previous_encryption_key_that_is_not_32_bytes_stops_the_service_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IEYS_ENCRYPTION_PREVIOUS_KEYS", f"{STRONG_KEY},c2hvcnQ=")
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert "IEYS_ENCRYPTION_PREVIOUS_KEYS: key 2 must decode to 32 bytes" in message
+    assert STRONG_KEY not in message
+    assert "c2hvcnQ" not in message
+    assert "\n" not in message
+
+
+def test_production_refuses_the_development_key_among_the_previous_keys() -> None:
+    with pytest.raises(ValidationError, match="IEYS_ENCRYPTION_PREVIOUS_KEYS"):
+        Settings(
+            environment="production",
+            jwt_secret="a-real-secret-from-the-vault-0123456789",
+            encryption_key=STRONG_KEY,
+            encryption_previous_keys=DEVELOPMENT_ENCRYPTION_KEY,
+        )
