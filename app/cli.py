@@ -53,6 +53,18 @@ cli = typer.Typer(
 console = Console(stderr=True)
 
 
+def _progress(what: str) -> Progress:
+    """A bar on stderr: how many of `what`, how long so far, how long to go."""
+    return Progress(
+        TextColumn(f"[bold]{what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
 def _engine() -> Engine:
     settings = get_settings()
     return make_engine(
@@ -116,14 +128,7 @@ def demo_data(
         # Before the progress bar: a refusal should read as one message, not a bar at 0.
         demo.refuse_if_present(engine, seed)
         started = time.perf_counter()
-        with Progress(
-            TextColumn("[bold]families"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
+        with _progress("families") as bar:
             task = bar.add_task("families", total=families)
             summary = demo.generate(
                 engine,
@@ -216,14 +221,7 @@ def retention_sweep(
         with Session(engine, expire_on_commit=False, autoflush=False) as session:
             total = retention_service.count_due_households(session, day)
             session.rollback()
-            with Progress(
-                TextColumn("[bold]households"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=console,
-            ) as bar:
+            with _progress("households") as bar:
                 task = bar.add_task("households", total=total)
                 report = retention_service.sweep(
                     session,
@@ -276,13 +274,7 @@ def rewrap(
                 for kek, count in keys_service.households_by_kek(connection).items()
                 if kek != keys.current_id
             )
-        with Progress(
-            TextColumn("[bold]household keys"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
+        with _progress("household keys") as bar:
             task = bar.add_task("keys", total=total)
             report = keys_service.rewrap(
                 engine, keys, batch=batch, progress=lambda n: bar.advance(task, n)
@@ -364,13 +356,7 @@ def replay_destructions(
         raise typer.Exit(2) from None
     engine = _engine()
     try:
-        with Progress(
-            TextColumn("[bold]entries"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
+        with _progress("entries") as bar:
             task = bar.add_task("entries", total=len(entries))
             report = retention_replay.replay(
                 engine, entries, batch=batch, progress=lambda n: bar.advance(task, n)
