@@ -15,7 +15,7 @@ keeps writing what it wrote whatever the service becomes.
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-03
+Create Date: 2026-12-02
 """
 
 from collections.abc import Sequence
