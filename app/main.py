@@ -35,6 +35,7 @@ from app.platform.db import get_engine
 from app.platform.edge import Edge
 from app.platform.idempotency import Replay, on_replay
 from app.platform.settings import get_settings
+from app.reports.facts import ReportFacts
 from app.reports.records_router import router as records_router
 from app.reports.router import router as reports_router
 from app.retention.router import router as retention_router
@@ -178,6 +179,8 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # Decrypted report facts live in this process's memory only (app.reports.facts).
+    app.state.report_facts = ReportFacts()
     _serve_docs(app)
     app.add_middleware(Edge, max_body_bytes=get_settings().max_body_bytes)
     problems.install(app)

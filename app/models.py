@@ -10,6 +10,7 @@ from app.people import models as people_models
 from app.platform import idempotency, ratelimit
 from app.platform.db import Base
 from app.reference import models as reference_models
+from app.reports import models as reports_models
 from app.retention import models as retention_models
 from app.reviews import models as reviews_models
 from app.rights import models as rights_models
@@ -30,6 +31,7 @@ __all__ = [
     "people_models",
     "ratelimit",
     "reference_models",
+    "reports_models",
     "retention_models",
     "reviews_models",
     "rights_models",

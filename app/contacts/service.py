@@ -16,6 +16,7 @@ from app.platform.crypto import FieldCipher, KeyRing, field_aad
 from app.platform.db import as_utc, utcnow
 from app.platform.pagination import keyset_page
 from app.policy.vocabulary import Category, Role
+from app.reports.models import household_changed
 
 TABLE: Final = Contact.__tablename__
 ENCRYPTED: Final = frozenset({"notes", "outcome"})
@@ -57,6 +58,9 @@ def create(
     )
     session.add(contact)
     session.flush()
+    if body.kind is schemas.ContactKind.DEVELOPMENT_REVIEW:
+        # The impact report's outcomes: the processes' decrypted facts reload the household.
+        household_changed(session, [view.row.family_id])
     return _values(contact, notes=body.notes, outcome=outcome)
 
 

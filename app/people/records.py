@@ -20,6 +20,7 @@ from app.people.models import CircumstancesRecord, SpecialCategoryRecord
 from app.people.service import PersonView, check_optional_etag, cipher_for_family
 from app.platform.crypto import FieldCipher, KeyRing, field_aad
 from app.platform.db import utcnow
+from app.reports.models import household_changed
 
 Columns = dict[str, str | None]
 
@@ -89,6 +90,9 @@ def write(
         record.version += 1
         record.updated_at = utcnow()
     session.flush()
+    if kind.encrypted:
+        # Reports group by ethnicity: the processes' decrypted facts reload the household.
+        household_changed(session, [view.row.family_id])
     return int(record.version)
 
 

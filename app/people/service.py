@@ -27,6 +27,7 @@ from app.platform.problems import (
     Unprocessable,
 )
 from app.policy.vocabulary import SubjectKind
+from app.reports.models import household_changed
 from app.retention import rules as retention_rules
 
 _PERSON_VIEW = select(
@@ -170,6 +171,7 @@ def create_family(
     key = wrapped_key or keys.new_wrapped_key()
     session.add(FamilyKey(family_id=family.id, wrapped_key=key.wrapped, kek_id=key.kek_id))
     session.flush()
+    household_changed(session, [family.id])
     return family
 
 
@@ -261,6 +263,7 @@ def create_person(
     session.add(person)
     _flush_unique(session)
     refresh_household_retention(session, family)
+    household_changed(session, [family.id])
     return person
 
 
@@ -348,6 +351,7 @@ def patch_person(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise PreconditionFailed("The person changed since it was read; read it again.")
     _flush_unique(session)
+    household_changed(session, [view.row.family_id])
     if "destroy_on" in changes:
         family = session.get(Family, view.row.family_id)
         assert family is not None

@@ -15,11 +15,13 @@ from app.platform.problems import Unprocessable
 from app.policy.vocabulary import Action, Category
 from app.reports import disclosure, schemas
 from app.reports import service as reports_service
+from app.reports.facts import ReportFacts, get_report_facts
 from app.reports.population import CANONICAL_ORDER, Dimension
 
 router = APIRouter(tags=["reports"])
 
 KeysDep = Annotated[KeyRing, Depends(get_key_ring)]
+FactsDep = Annotated[ReportFacts, Depends(get_report_facts)]
 From = Annotated[IsoDate, Query(alias="from", description="First day of the period (London).")]
 To = Annotated[
     IsoDate,
@@ -182,10 +184,12 @@ Impact = Annotated[
     "table is published with its totals after disclosure control: " + schemas.RULES,
     response_model_exclude_unset=True,
 )
-def take_up_report(granted: TakeUp, session: SessionDep, keys: KeysDep) -> schemas.TakeUpReport:
+def take_up_report(
+    granted: TakeUp, session: SessionDep, keys: KeysDep, facts: FactsDep
+) -> schemas.TakeUpReport:
     ask: TakeUpAsk = granted.query
     first, last, dimensions, period = ask.first, ask.last, ask.dimensions, ask.period
-    counts = reports_service.take_up(session, period, dimensions, keys)
+    counts = reports_service.take_up(session, period, dimensions, keys, facts)
     person_dims = [d for d in dimensions if d is not Dimension.SERVICE]
     return schemas.TakeUpReport(
         from_=first,
@@ -215,10 +219,12 @@ def take_up_report(granted: TakeUp, session: SessionDep, keys: KeysDep) -> schem
     "Sch 1 para 2). Shares are worked out from the published counts. " + schemas.RULES,
     response_model_exclude_unset=True,
 )
-def impact_report(granted: Impact, session: SessionDep, keys: KeysDep) -> schemas.ImpactReport:
+def impact_report(
+    granted: Impact, session: SessionDep, keys: KeysDep, facts: FactsDep
+) -> schemas.ImpactReport:
     ask: ImpactAsk = granted.query
     first, last, by, period = ask.first, ask.last, ask.by, ask.period
-    found = reports_service.impact(session, period, by, keys)
+    found = reports_service.impact(session, period, by, keys, facts)
     tables = []
     for service, counts in found.tables:
         protected = disclosure.protect(counts.table(counts.dimensions))

@@ -4,27 +4,29 @@ Without ethnicity every count is a GROUP BY in SQL over the children's report in
 (date of birth, with the centre and the engine's flags beside it): no row of a child
 reaches Python, only counts by (centre, date of birth[, service]), which Python sums
 into age bands. Ethnicity and development-review outcomes are stored encrypted under
-each household's key (DOMAIN.md), so SQL cannot group by them: for those the rows are
-streamed in household order, each household's key unwrapped once, and counted as they
-pass; nothing decrypted is kept beyond the count.
+each household's key (DOMAIN.md), so SQL cannot group by them: for those SQL still picks
+the children (and the reviews) by the same rules, streamed one row per child, and the
+process's decrypted facts (app.reports.facts, kept in memory and current from the change
+feed) name each one's ethnic category or outcome.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, text
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactKind, ReviewOutcome
-from app.people.models import FamilyKey, Person, SpecialCategoryRecord
-from app.platform.crypto import FieldCipher, KeyRing, field_aad
+from app.people.models import Person
+from app.platform.crypto import KeyRing
 from app.platform.identifiers import EthnicCategory
 from app.reports import disclosure
+from app.reports.facts import ReportFacts
 from app.reports.population import (
     AGE_BANDS,
     CANONICAL_ORDER,
@@ -159,62 +161,6 @@ def _service_levels(named: Sequence[str], *extra: str) -> tuple[str, ...]:
 # --- ethnicity -------------------------------------------------------------------------
 
 
-def _decrypted(
-    rows: Iterable[Any], keys: KeyRing, *, table: str, column: str, row_id: str
-) -> Iterator[tuple[Any, str | None]]:
-    """(row, plaintext) for rows in household order carrying `family_id`, `wrapped_key`, `kek_id`,
-    the ciphertext in `token` and the id the value is bound to in `row_id`."""
-    family: UUID | None = None
-    cipher: FieldCipher | None = None
-    for row in rows:
-        if row.token is None or row.wrapped_key is None:
-            yield row, None
-            continue
-        if row.family_id != family:
-            family, cipher = row.family_id, keys.cipher_for(row.wrapped_key, row.kek_id)
-        assert cipher is not None
-        yield row, cipher.decrypt(row.token, aad=field_aad(table, column, getattr(row, row_id)))
-
-
-def _recorded(period: Period, where: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
-    """The children of the population (and `where`) whose ethnicity is recorded, in
-    household order."""
-    return (
-        select(
-            Person.id,
-            Person.family_id,
-            Person.centre_code,
-            Person.date_of_birth,
-            SpecialCategoryRecord.ethnicity.label("token"),
-            FamilyKey.wrapped_key,
-            FamilyKey.kek_id,
-        )
-        .join(SpecialCategoryRecord, SpecialCategoryRecord.person_id == Person.id)
-        .outerjoin(FamilyKey, FamilyKey.family_id == Person.family_id)
-        .where(
-            *children(period.last, period.today),
-            *where,
-            SpecialCategoryRecord.ethnicity.is_not(None),
-        )
-        .order_by(Person.family_id)
-    )
-
-
-def _ethnicities(
-    session: Session, period: Period, keys: KeyRing, where: Sequence[ColumnElement[bool]]
-) -> Iterator[tuple[Any, str]]:
-    """Each child (of `where`) whose ethnicity is recorded, with their ethnic category.
-
-    Core rows on the request's connection (the ORM's row handling would double the cost),
-    streamed in batches from a server-side cursor.
-    """
-    rows = _stream(session, _recorded(period, where))
-    for row, code in _decrypted(
-        rows, keys, table="special_category", column="ethnicity", row_id="id"
-    ):
-        yield row, code or NOT_RECORDED
-
-
 def _stream(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[Any]:
     # Per statement: Connection.execution_options() would change the request's connection.
     yield from session.connection().execute(query, execution_options={"yield_per": STREAM_BATCH})
@@ -235,7 +181,13 @@ class TakeUp:
     """Per service, the children who used it in the period (only when grouped by service)."""
 
 
-def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: KeyRing) -> TakeUp:
+def take_up(
+    session: Session,
+    period: Period,
+    by: Sequence[Dimension],
+    keys: KeyRing,
+    facts: ReportFacts,
+) -> TakeUp:
     """True counts at the grain of `by` (and of every total of it)."""
     _tune(session)
     cutoffs = band_cutoffs(period.last)
@@ -281,16 +233,12 @@ def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: Key
                 contacts[(*key(centre, born), service)] += int(n_contacts)
                 users[(*key(centre, born), service)] += n_children
     else:
-        # Children without an ethnicity recorded are counted in SQL; only those with one
-        # are decrypted.
-        for centre, born, count in session.execute(
-            _population_counts(period, unrecorded=True, where=para8)
-        ):
-            population[key(centre, born)] += count
-        ethnicity: dict[UUID, str] = {}
-        for row, code in _ethnicities(session, period, keys, para8):
-            population[key(row.centre_code, row.date_of_birth, code)] += 1
-            ethnicity[row.id] = code
+        facts.refresh(session, keys)
+        ethnicity: dict[UUID, str | None] = {}
+        for person_id, centre, born in _stream(session, _population(period, para8)):
+            code = facts.ethnicity(person_id)
+            population[key(centre, born, code)] += 1
+            ethnicity[person_id] = code
         for person_id, centre, born, _, n_contacts in _stream(
             session, _per_child_contacts(period, None, para8)
         ):
@@ -316,22 +264,20 @@ def take_up(session: Session, period: Period, by: Sequence[Dimension], keys: Key
     )
 
 
-def _population_counts(
-    period: Period, *, unrecorded: bool = False, where: Sequence[ColumnElement[bool]] = ()
-) -> Select[*tuple[Any, ...]]:
-    """Children (of `where`) by (centre, date of birth); `unrecorded`: only those whose
-    ethnicity the service does not hold."""
-    query = select(Person.centre_code, Person.date_of_birth, func.count()).where(
+def _population_counts(period: Period) -> Select[*tuple[Any, ...]]:
+    """Children by (centre, date of birth)."""
+    return (
+        select(Person.centre_code, Person.date_of_birth, func.count())
+        .where(*children(period.last, period.today))
+        .group_by(Person.centre_code, Person.date_of_birth)
+    )
+
+
+def _population(period: Period, where: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    """Each child of the population (and `where`): for counts by a dimension SQL cannot see."""
+    return select(Person.id, Person.centre_code, Person.date_of_birth).where(
         *children(period.last, period.today), *where
     )
-    if unrecorded:
-        query = query.where(
-            ~exists().where(
-                SpecialCategoryRecord.person_id == Person.id,
-                SpecialCategoryRecord.ethnicity.is_not(None),
-            )
-        )
-    return query.group_by(Person.centre_code, Person.date_of_birth)
 
 
 def _contact_counts(period: Period, label: ColumnElement[str] | None) -> Select[*tuple[Any, ...]]:
@@ -391,12 +337,19 @@ class Impact:
     """(the service compared, or None when not by service; the counts by use and outcome)."""
 
 
-def impact(session: Session, period: Period, by: Dimension | None, keys: KeyRing) -> Impact:
+def impact(
+    session: Session,
+    period: Period,
+    by: Dimension | None,
+    keys: KeyRing,
+    facts: ReportFacts,
+) -> Impact:
     """Children reviewed in the period by the outcome of their latest review, for those
     who used a service in the period and those who did not."""
     _tune(session)
     cutoffs = band_cutoffs(period.last)
-    outcomes = _latest_outcomes(session, period, keys)
+    facts.refresh(session, keys)
+    outcomes = _latest_outcomes(session, period, facts)
     non_review = [Contact.kind != REVIEW]
     named = _named_services(session, period, non_review) if by is Dimension.SERVICE else ()
     label = _service_label(named)
@@ -454,48 +407,27 @@ class _Reviewed:
     outcome: str
 
 
-def _latest_outcomes(session: Session, period: Period, keys: KeyRing) -> list[_Reviewed]:
+def _latest_outcomes(session: Session, period: Period, facts: ReportFacts) -> list[_Reviewed]:
     """Each child reviewed in the period, with the outcome of the latest review."""
     query = (
-        select(
-            Contact.id.label("contact_id"),
-            Contact.person_id,
-            Contact.outcome.label("token"),
-            Person.family_id,
-            Person.centre_code,
-            Person.date_of_birth,
-            FamilyKey.wrapped_key,
-            FamilyKey.kek_id,
-        )
+        select(Contact.id, Contact.person_id, Person.centre_code, Person.date_of_birth)
         .join(Person, Person.id == Contact.person_id)
-        .outerjoin(FamilyKey, FamilyKey.family_id == Person.family_id)
         .where(
             *children(period.last, period.today),
             *_in_period(period),
             Contact.kind == REVIEW,
             Contact.outcome.is_not(None),
         )
-        .order_by(
-            Person.family_id, Contact.person_id, Contact.occurred_at.desc(), Contact.id.desc()
-        )
+        .order_by(Contact.person_id, Contact.occurred_at.desc(), Contact.id.desc())
     )
     latest: list[_Reviewed] = []
     seen: UUID | None = None
-
-    def first_per_child(rows: Iterable[Any]) -> Iterator[Any]:
-        nonlocal seen
-        for row in rows:
-            if row.person_id != seen:
-                seen = row.person_id
-                yield row
-
-    for row, outcome in _decrypted(
-        first_per_child(_stream(session, query)),
-        keys,
-        table="contact",
-        column="outcome",
-        row_id="contact_id",
-    ):
+    for contact_id, person_id, centre_code, born in _stream(session, query):
+        if person_id == seen:
+            continue
+        seen = person_id
+        # None only for a household whose key is gone: its outcome cannot be read.
+        outcome = facts.outcome(contact_id)
         if outcome is not None:
-            latest.append(_Reviewed(row.person_id, row.centre_code, row.date_of_birth, outcome))
+            latest.append(_Reviewed(person_id, centre_code, born, outcome))
     return latest

@@ -52,6 +52,7 @@ from app.platform.db import as_utc, utcnow
 from app.platform.pagination import keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import SubjectKind
+from app.reports.models import household_changed
 from app.retention import plan as retention_plan
 from app.retention import rules
 from app.retention.models import DestructionLog, LegalHold
@@ -140,9 +141,16 @@ def delete_people(connection: Connection, person_ids: Sequence[UUID]) -> None:
     """Every row about the people, then the people; children before parents."""
     dialect = _dialect(connection)
     for chunk in _chunks(dialect, person_ids):
+        person = _table(Person)
+        # The reports' decrypted facts drop what they held of the people.
+        household_changed(
+            connection,
+            connection.execute(
+                select(person.c.family_id).where(_among(dialect, person.c.id, chunk)).distinct()
+            ).scalars(),
+        )
         for column in PERSON_ROWS:
             connection.execute(delete(column.table).where(_among(dialect, column, chunk)))
-        person = _table(Person)
         connection.execute(delete(person).where(_among(dialect, person.c.id, chunk)))
 
 
@@ -150,6 +158,7 @@ def delete_families(connection: Connection, family_ids: Sequence[UUID]) -> None:
     """The households (their members already gone) and their data keys: crypto-shredding."""
     dialect = _dialect(connection)
     for chunk in _chunks(dialect, family_ids):
+        household_changed(connection, chunk)
         for column in FAMILY_ROWS:
             connection.execute(delete(column.table).where(_among(dialect, column, chunk)))
         family = _table(Family)

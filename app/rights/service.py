@@ -27,6 +27,7 @@ from app.platform.db import as_utc, utcnow
 from app.platform.pagination import Page, keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import Category, SubjectKind
+from app.reports.models import household_changed
 from app.retention import rules as retention_rules
 from app.retention import service as retention_service
 from app.retention.plan import Destruction
@@ -141,6 +142,9 @@ def create(
     )
     session.add(case)
     session.flush()
+    if body.type is RequestType.OBJECTION:
+        # Sch 1 para 8: from receipt the child leaves every report reaching ethnicity.
+        household_changed(session, [subject.row.family_id])
     _event(session, case, EventKind.RECEIVED, actor, decision_id=decision_id)
     session.flush()
     return case
@@ -285,6 +289,8 @@ def decide(
     detail: dict[str, Any] | None = None
     if outcome is not RequestOutcome.REFUSED:
         assert subject is not None, "the router loads a subject for anything but a refusal"
+        if kind in (RequestType.ERASURE, RequestType.RESTRICTION, RequestType.OBJECTION):
+            household_changed(session, [subject.row.family_id])
         if kind in PACKAGED:
             _store_package(session, case, subject, keys, on, exempt, body.reason)
         elif kind is RequestType.ERASURE:
@@ -337,6 +343,9 @@ def lift(
         raise Conflict("Only a restriction or an objection is lifted.")
     if case.outcome != RequestOutcome.FULFILLED or case.lifted_at is not None:
         raise Conflict("Nothing to lift: the request was not fulfilled, or was lifted already.")
+    family_id = session.scalar(select(Person.family_id).where(Person.id == case.subject_id))
+    if family_id is not None:
+        household_changed(session, [family_id])
     if kind is RequestType.RESTRICTION:
         _set(session, case.subject_id, restricted=False)
     else:

@@ -33,6 +33,9 @@ AUDIT_RECORD = {
     "disclosure",
     "safeguarding_review",
     "destruction_log",
+    # The report change feed names the destroyed household (opaque id and time only) so
+    # that every instance drops the decrypted report facts it held of it.
+    "report_change",
 }
 
 
