@@ -33,7 +33,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage() if record.name != ACCESS.name else "request",
+            "message": _message(record),
         }
         for name in _FIELDS:
             value = getattr(record, name, None)
@@ -44,13 +44,32 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+OWN: Final = ("ieys", "app")
+LIBRARIES: Final = ("psycopg", "sqlalchemy")
+"""Libraries whose warnings reach the log (a connection lost mid-pipeline, say)."""
+
+
+def _message(record: logging.LogRecord) -> str:
+    if record.name == ACCESS.name:
+        return "request"
+    if record.name.split(".")[0] in OWN:
+        return record.getMessage()
+    # A library's message is kept as its template, never filled in: its arguments can
+    # carry a server's error text, which can quote the values of a row.
+    return str(record.msg)
+
+
 def configure() -> None:
-    """The service's own records (`ieys`, `app`) as JSON lines on stderr, once."""
+    """The service's own records (`ieys`, `app`) and the libraries' warnings as JSON
+    lines on stderr, once."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    for name in ("ieys", "app"):
+    for name, level in (
+        *((own, logging.INFO) for own in OWN),
+        *((library, logging.WARNING) for library in LIBRARIES),
+    ):
         logger = logging.getLogger(name)
         if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
             logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        logger.setLevel(level)
         logger.propagate = False

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.main import create_app
 from app.platform.edge import FAULTS
-from app.platform.logs import ACCESS, JsonFormatter
+from app.platform.logs import ACCESS, JsonFormatter, configure
 from tests import factories
 
 Headers = Callable[..., dict[str, str]]
@@ -123,3 +123,24 @@ def test_an_unexpected_error_is_a_500_problem_and_its_message_is_never_logged(
     text = "\n".join([*faults, *lines, response.text])
     for marker in MARKERS:
         assert marker not in text
+
+
+def test_a_library_warning_is_a_json_line_without_its_arguments() -> None:
+    configure()
+    library = logging.getLogger("psycopg")
+    (handler,) = (h for h in library.handlers if isinstance(h.formatter, JsonFormatter))
+    record = library.makeRecord(
+        "psycopg",
+        logging.WARNING,
+        __file__,
+        1,
+        "error ignored terminating %r: %s",
+        ("<pipeline>", "duplicate key (family_name)=(Quillfeather)"),
+        None,
+    )
+    line = orjson.loads(handler.format(record))
+    assert line["logger"] == "psycopg"
+    assert line["level"] == "warning"
+    assert line["message"] == "error ignored terminating %r: %s"
+    assert "Quillfeather" not in handler.format(record)
+    assert library.propagate is False
