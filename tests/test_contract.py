@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema_rs
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -279,3 +280,44 @@ def test_a_date_in_a_query_is_iso_8601_text_not_a_timestamp(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"].endswith("before")
     assert client.get("/v1/retention/due?before=2030-01-01", headers=headers).status_code == 200
+
+
+def _json_bodies() -> list[tuple[str, dict[str, Any]]]:
+    bodies = []
+    for method, path, operation in _operations():
+        holders = [("request", operation.get("requestBody", {}))] + [
+            (status, response)
+            for status, response in operation["responses"].items()
+            if status.startswith("2")
+        ]
+        for what, holder in holders:
+            content = holder.get("content", {}).get("application/json")
+            if content is not None:
+                bodies.append((f"{method.upper()} {path} {what}", content))
+    return bodies
+
+
+def test_every_json_request_and_answer_has_an_example_its_schema_accepts() -> None:
+    components = _openapi()["components"]
+    wrong = []
+    for where, content in _json_bodies():
+        if "example" not in content:
+            wrong.append(f"{where}: no example")
+            continue
+        validator = jsonschema_rs.Draft202012Validator(
+            {**content["schema"], "components": components}
+        )
+        if not validator.is_valid(content["example"]):
+            wrong.append(f"{where}: the example does not fit its schema")
+    assert len(_json_bodies()) > 60
+    assert wrong == []
+
+
+def test_an_example_uses_what_the_schemas_say_of_the_field() -> None:
+    paths = _openapi()["paths"]
+    created = paths["/v1/people"]["post"]["requestBody"]["content"]["application/json"]
+    read = paths["/v1/people/{person_id}"]["get"]["responses"]["200"]["content"]
+    assert created["example"]["nhs_number"] == "9990000018"
+    # The answer's fields take the request's examples of the same name.
+    assert read["application/json"]["example"]["nhs_number"] == "9990000018"
+    assert read["application/json"]["example"]["given_name"] == created["example"]["given_name"]

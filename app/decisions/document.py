@@ -15,6 +15,7 @@ from fastapi import FastAPI, routing
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.decisions import examples
 from app.decisions.access import DECLARED, From, Spec
 from app.platform import problems
 from app.platform.idempotency import REPLAYED_HEADER
@@ -146,6 +147,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                 route = routes[operation["operationId"]]
                 _describe(path, method, operation, route, DECLARED.get(route.name))
         _components(document)
+        _examples(document)
         app.openapi_schema = document
     return app.openapi_schema
 
@@ -303,3 +305,23 @@ def _components(document: dict[str, Any]) -> None:
     # Every 422 is a problem document: FastAPI's own validation schema is never sent.
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+
+
+def _examples(document: dict[str, Any]) -> None:
+    """A JSON request body and a JSON answer without an example get one made from their
+    schema (`app.decisions.examples`)."""
+    maker = examples.Maker(document.get("components", {}).get("schemas", {}))
+    for item in document["paths"].values():
+        for operation in item.values():
+            bodies = [(operation.get("requestBody", {}), True)] + [
+                (response, False)
+                for status, response in operation["responses"].items()
+                if status.startswith("2")
+            ]
+            for holder, request in bodies:
+                content = holder.get("content", {}).get("application/json")
+                if content is None or "example" in content or "examples" in content:
+                    continue
+                made = maker.example(content.get("schema", {}), request=request)
+                if made is not None:
+                    content["example"] = made
