@@ -8,6 +8,7 @@ import dataclasses
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -63,6 +64,17 @@ def _progress(what: str) -> Progress:
         TimeRemainingColumn(),
         console=console,
     )
+
+
+def _print_destroyed(title: str, verb: str, destroyed: Mapping[str, int], total: int) -> None:
+    """What a destruction did, by kind of record, with the total."""
+    table = Table(title=title)
+    table.add_column("kind")
+    table.add_column(verb, justify="right")
+    for kind, count in sorted(destroyed.items()):
+        table.add_row(kind, f"{count:,}")
+    table.add_row("[bold]total", f"[bold]{total:,}")
+    console.print(table)
 
 
 def _engine() -> Engine:
@@ -235,13 +247,8 @@ def retention_sweep(
         engine.dispose()
     elapsed = time.perf_counter() - started
     verb = "would be destroyed" if dry_run else "destroyed"
-    table = Table(title=f"Retention sweep as of {day.isoformat()}{' (dry run)' if dry_run else ''}")
-    table.add_column("kind")
-    table.add_column(verb, justify="right")
-    for kind, count in sorted(report.destroyed.items()):
-        table.add_row(kind, f"{count:,}")
-    table.add_row("[bold]total", f"[bold]{report.subjects:,}")
-    console.print(table)
+    title = f"Retention sweep as of {day.isoformat()}{' (dry run)' if dry_run else ''}"
+    _print_destroyed(title, verb, report.destroyed, report.subjects)
     console.print(
         f"{report.households_examined:,} households examined in {elapsed:.1f} s "
         f"({report.subjects / elapsed if elapsed else 0:,.0f} subjects/s); "
@@ -363,13 +370,7 @@ def replay_destructions(
             )
     finally:
         engine.dispose()
-    table = Table(title="Destructions replayed")
-    table.add_column("kind")
-    table.add_column("destroyed again", justify="right")
-    for kind, count in sorted(report.destroyed.items()):
-        table.add_row(kind, f"{count:,}")
-    table.add_row("[bold]total", f"[bold]{report.subjects:,}")
-    console.print(table)
+    _print_destroyed("Destructions replayed", "destroyed again", report.destroyed, report.subjects)
     console.print(
         f"{report.entries:,} entries read; {report.already_gone:,} already gone; "
         f"{report.log_restored:,} log entries restored; "
