@@ -1,6 +1,7 @@
 """The ASGI application: `app.main:app`."""
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -124,12 +125,20 @@ def _operation_id(route: APIRoute) -> str:
 
 
 @asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     sealer = None
     if settings.audit_seal_interval_seconds > 0:
         sealer = Sealer(get_engine(), settings.audit_seal_interval_seconds)
         sealer.start()
+    if settings.report_facts_at_start:
+        facts: ReportFacts = app.state.report_facts
+        threading.Thread(
+            target=facts.prepare,
+            args=(get_engine(), get_key_ring()),
+            name="report-facts",
+            daemon=True,
+        ).start()
     try:
         yield
     finally:

@@ -12,6 +12,8 @@ from typing import Any
 from uuid import UUID
 
 os.environ.setdefault("IEYS_AUDIT_SEAL_INTERVAL_SECONDS", "0")
+# Tests build the report facts in their own transaction, at the first report.
+os.environ.setdefault("IEYS_REPORT_FACTS_AT_START", "0")
 
 import pytest
 from alembic import command

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.centres import catalogue
 from app.centres.models import Centre, CentreArea
+from app.platform.db import utcnow
 from app.platform.pagination import Page, keyset_page
+from app.reports.models import EVERYTHING
 
 
 def page(session: Session, *, limit: int, cursor: str | None) -> Page[catalogue.CentreRef]:
@@ -36,6 +38,11 @@ _family = sa.table(
     "family", sa.column("id", sa.Uuid), sa.column("postcode"), sa.column("centre_code")
 )
 _person = sa.table("person", sa.column("family_id", sa.Uuid), sa.column("centre_code"))
+_report_change = sa.table(
+    "report_change",
+    sa.column("family_id", sa.Uuid),
+    sa.column("changed_at", sa.DateTime(timezone=True)),
+)
 
 
 def assign_all(connection: Connection) -> int:
@@ -75,4 +82,10 @@ def assign_all(connection: Connection) -> int:
         )
         .values(centre_code=household)
     )
+    # Reports count children by area: every process's report facts are rebuilt (the
+    # feed exists from a later migration than the first that calls this).
+    if changed and sa.inspect(connection).has_table("report_change"):
+        connection.execute(
+            sa.insert(_report_change).values(family_id=EVERYTHING, changed_at=utcnow())
+        )
     return changed

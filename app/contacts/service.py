@@ -58,9 +58,9 @@ def create(
     )
     session.add(contact)
     session.flush()
-    if body.kind is schemas.ContactKind.DEVELOPMENT_REVIEW:
-        # The impact report's outcomes: the processes' decrypted facts reload the household.
-        household_changed(session, [view.row.family_id])
+    # Reports count contacts (and review outcomes): the processes' report facts reload
+    # the household.
+    household_changed(session, [view.row.family_id])
     return _values(contact, notes=body.notes, outcome=outcome)
 
 

@@ -33,6 +33,7 @@ from app.models import metadata
 from app.platform.crypto import FieldCipher, KeyRing, field_aad, get_key_ring, new_data_key
 from app.platform.identifiers import LONDON, EthnicCategory, nhs_check_digit, upn_check_letter
 from app.reference import catalogue
+from app.reports.models import EVERYTHING, household_changed
 from app.retention import rules as retention_rules
 from app.safeguarding import service as safeguarding_service
 from app.safeguarding.schemas import SafeguardingKind
@@ -912,6 +913,10 @@ def generate(
             done += size
     finally:
         writer.close()
+    if families:
+        # Every process's report facts are rebuilt to take the load in.
+        with _batch_transaction(target) as connection:
+            household_changed(connection, [EVERYTHING])
     return DemoSummary(
         seed=seed, families=families, first_family_id=first_family_id(seed), counts=counts
     )

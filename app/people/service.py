@@ -404,6 +404,8 @@ def record_family_worker_support(
         )
     session.flush()
     refresh_household_retention(session, family)
+    # A report leaves a child out from its destruction date, which this moved.
+    household_changed(session, [family.id])
     kept_until = family.destroy_on
     if view.row.kind == SubjectKind.CHILD:
         kept_until = retention_rules.child_destruction_date(

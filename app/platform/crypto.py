@@ -177,19 +177,24 @@ def _decode(text: str) -> bytes:
 class FieldCipher:
     """Encrypts and decrypts one record's fields under its DEK (AES-256-GCM)."""
 
-    __slots__ = ("_aead", "_mac_key")
+    __slots__ = ("_aead", "_dek", "_mac_key")
 
     def __init__(self, dek: bytes) -> None:
         _require_key(dek, "a data key")
         self._aead = AESGCM(dek)
-        self._mac_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ieys:fingerprint"
-        ).derive(dek)
+        self._dek = dek
+        # Derived when first needed: most ciphers only decrypt (a read, a report's
+        # facts), and the derivation costs twice what opening the key does.
+        self._mac_key: bytes | None = None
 
     def fingerprint(self, value: str, *, aad: str) -> str:
         """A keyed hash (HMAC-SHA256) of a value: proves what a value was to anyone who
         holds it and the record's key, but a low-entropy value (an NHS number, a name)
         cannot be guessed from it, and destroying the key makes it meaningless."""
+        if self._mac_key is None:
+            self._mac_key = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"ieys:fingerprint"
+            ).derive(self._dek)
         mac = hmac.HMAC(self._mac_key, hashes.SHA256())
         mac.update(aad.encode("utf-8") + b"\x00" + value.encode("utf-8"))
         return mac.finalize().hex()

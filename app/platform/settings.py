@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     audit_seal_interval_seconds: float = 1.0
     """How often each instance tries to seal the audit chain (0 disables the thread)."""
+    report_facts_at_start: bool = True
+    """Build the reports' in-memory facts when the service starts, off the request path
+    (false: at the first report)."""
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Self:

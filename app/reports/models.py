@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Final
 from uuid import UUID
 
 from sqlalchemy import DateTime, Uuid, insert
@@ -9,6 +10,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.platform.db import Base, BigId, utcnow
+
+EVERYTHING: Final = UUID(int=0)
+"""The household id of a feed entry that names every household: written after a bulk
+load or a change to which centre serves an area, it makes every process rebuild its
+report facts (app.reports.facts)."""
 
 
 class ReportChange(Base):

@@ -1,43 +1,34 @@
-"""Take-up and impact reports: counted in the database, protected before they leave.
+"""Take-up and impact reports: counted from the process's report index, protected before
+they leave.
 
-Without ethnicity every count is a GROUP BY in SQL over the children's report index
-(date of birth, with the centre and the engine's flags beside it): no row of a child
-reaches Python, only counts by (centre, date of birth[, service]), which Python sums
-into age bands. Ethnicity and development-review outcomes are stored encrypted under
-each household's key (DOMAIN.md), so SQL cannot group by them: for those SQL still picks
-the children (and the reviews) by the same rules, streamed one row per child, and the
-process's decrypted facts (app.reports.facts, kept in memory and current from the change
-feed) name each one's ethnic category or outcome.
+Every count is a vectorised pass over the index's columns (app.reports.facts): which
+children the engine would let an aggregate reach today, their age band, area and ethnic
+category, and their contacts in the period. Nothing is counted in SQL: ethnicity and
+review outcomes are encrypted under each household's key, and one road for every
+grouping keeps the reports consistent with each other.
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
-from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, text
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from app.contacts.models import Contact
-from app.contacts.schemas import ContactKind, ReviewOutcome
-from app.people.models import Person
+from app.contacts.schemas import ReviewOutcome
 from app.platform.crypto import KeyRing
 from app.platform.identifiers import EthnicCategory
 from app.reports import disclosure
-from app.reports.facts import ReportFacts
+from app.reports.facts import NOT_HELD, ReportFacts, when
 from app.reports.population import (
     AGE_BANDS,
     CANONICAL_ORDER,
     Dimension,
-    area_levels,
-    area_of,
     band_cutoffs,
-    band_of,
-    children,
     instants,
-    not_objected_in_writing,
 )
 
 NOT_RECORDED: Final = "not_recorded"
@@ -49,7 +40,6 @@ OTHER: Final = "other"
 disclosure.SMALLEST_SHOWN): a free-text label used for one or two children could name
 them, so it is never published."""
 NONE_USED: Final = "none"
-STREAM_BATCH: Final = 5000
 
 USE_AXIS: Final = "used_service"
 OUTCOME_AXIS: Final = "outcome"
@@ -57,10 +47,11 @@ USED: Final = "used"
 DID_NOT_USE: Final = "did_not_use"
 USE_LEVELS: Final = (USED, DID_NOT_USE)
 OUTCOME_LEVELS: Final = tuple(outcome.value for outcome in ReviewOutcome)
-REVIEW: Final = ContactKind.DEVELOPMENT_REVIEW.value
+ETHNICITY_LEVELS: Final = (*(code.value for code in EthnicCategory), NOT_RECORDED)
 
 Key = tuple[str, ...]
 """A child's or contact's levels, in CANONICAL_ORDER of the dimensions counted."""
+Array = npt.NDArray[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,77 +84,139 @@ class Counts:
         )
 
 
-def _tune(session: Session) -> None:
-    """PostgreSQL, for this request's transaction only: these are one-off analytic
-    queries over a million children. JIT compilation would cost more than it saves; the
-    grouping fits in memory; the planner, which cannot estimate how few groups a report
-    has, is told that parallel workers cost nothing to start, so it scans and joins the
-    children and the contacts with them; and each query is planned for its own dates
-    (the engine prepares statements it runs often, and a generic plan that ignores the
-    period is several times slower)."""
-    if session.get_bind().dialect.name == "postgresql":
-        for setting in (
-            "plan_cache_mode = force_custom_plan",
-            "jit = off",
-            "work_mem = '64MB'",
-            "parallel_setup_cost = 0",
-            "parallel_tuple_cost = 0",
-        ):
-            session.execute(text(f"SET LOCAL {setting}"))
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Dimensions and their levels; a cell is one integer (mixed radix), so counting
+    cells is one bincount."""
+
+    dimensions: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
+
+    def cell(self, codes: Sequence[Array]) -> Array:
+        """Each row's cell, from one code array per dimension (indexes of its levels)."""
+        cell = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
+        for code, levels in zip(codes, self.levels, strict=True):
+            cell = cell * len(levels) + code
+        return cell
+
+    def counts(self, cells: Array) -> Counts:
+        """The number of rows in each non-empty cell."""
+        size = int(np.prod([len(levels) for levels in self.levels], dtype=np.int64))
+        found = np.bincount(cells, minlength=size) if len(cells) else np.zeros(size, np.int64)
+        held = np.flatnonzero(found)
+        return self._named(held, found[held])
+
+    def _named(self, cells: Array, weights: Array) -> Counts:
+        values: dict[Key, int] = {}
+        for cell, weight in zip(cells.tolist(), weights.tolist(), strict=True):
+            key: list[str] = []
+            for levels in reversed(self.levels):
+                cell, at = divmod(cell, len(levels))
+                key.append(levels[at])
+            values[tuple(reversed(key))] = int(weight)
+        return Counts(self.dimensions, dict(zip(self.dimensions, self.levels, strict=True)), values)
+
+    def add(self, dimension: str, levels: tuple[str, ...]) -> "Grid":
+        return Grid((*self.dimensions, dimension), (*self.levels, levels))
 
 
-def _band_levels() -> tuple[str, ...]:
-    return AGE_BANDS
+# --- who is counted, and in which group --------------------------------------------------
 
 
-def _ethnicity_levels() -> tuple[str, ...]:
-    return (*(code.value for code in EthnicCategory), NOT_RECORDED)
+def _eligible(facts: ReportFacts, period: Period, *, para8: bool) -> Array:
+    """The children a report counts: under five on the last day, and those the
+    lawful-basis engine would let an aggregate reach today.
 
-
-def _in_period(period: Period) -> list[ColumnElement[bool]]:
-    start, end = instants(period.first, period.last)
-    return [Contact.occurred_at >= start, Contact.occurred_at < end]
-
-
-# --- services --------------------------------------------------------------------------
-
-
-def _named_services(
-    session: Session, period: Period, where: Sequence[ColumnElement[bool]]
-) -> tuple[str, ...]:
-    """Services used by at least SMALLEST_SHOWN children of the population in the period."""
-    users = func.count(func.distinct(Contact.person_id))
-    rows = session.execute(
-        select(Contact.service)
-        .join(Person, Person.id == Contact.person_id)
-        .where(*children(period.last, period.today), *_in_period(period), *where)
-        .where(Contact.service.is_not(None))
-        .group_by(Contact.service)
-        .having(users >= disclosure.SMALLEST_SHOWN)
-    ).scalars()
-    return tuple(sorted(label for label in rows if label is not None))
-
-
-def _service_label(named: Sequence[str]) -> ColumnElement[str]:
-    if not named:
-        return case((Contact.service.is_(None), UNSPECIFIED), else_=OTHER)
-    return case(
-        (Contact.service.is_(None), UNSPECIFIED),
-        (Contact.service.in_(named), Contact.service),
-        else_=OTHER,
+    DOMAIN.md: retention expired (step 4), restriction (step 5) and an upheld objection
+    (step 6: take-up monitoring and impact evaluation stop) each leave a child out. With
+    `para8` (a report that reaches ethnicity), Sch 1 para 8 also stops for a subject who
+    objects in writing, from the day the objection is received (a subject request of type
+    `objection`, whatever its later outcome), so that child is left out of every table
+    and total it publishes.
+    """
+    children = facts.children
+    today = period.today.toordinal()
+    born = children["born"]
+    eligible = (
+        children["live"]
+        & (born <= period.last.toordinal())
+        & (born >= band_cutoffs(period.last)[-1].toordinal())
+        & ~children["restricted"]
+        & ~children["upheld"]
+        & (children["destroy_on"] > today)
     )
+    if para8:
+        eligible &= children["objected_on"] > today
+    return eligible
 
 
-def _service_levels(named: Sequence[str], *extra: str) -> tuple[str, ...]:
-    return (*named, UNSPECIFIED, OTHER, *extra)
+def _bands(facts: ReportFacts, period: Period) -> Array:
+    """Each child's age band (an index of AGE_BANDS) on the last day."""
+    cutoffs = np.array(sorted(day.toordinal() for day in band_cutoffs(period.last)))
+    return len(AGE_BANDS) - np.searchsorted(cutoffs, facts.children["born"], side="right")
 
 
-# --- ethnicity -------------------------------------------------------------------------
+def _ethnicities(facts: ReportFacts) -> Array:
+    codes = facts.children["ethnicity"].astype(np.int64)
+    return np.where(codes == NOT_HELD, len(ETHNICITY_LEVELS) - 1, codes)
 
 
-def _stream(session: Session, query: Select[*tuple[Any, ...]]) -> Iterator[Any]:
-    # Per statement: Connection.execution_options() would change the request's connection.
-    yield from session.connection().execute(query, execution_options={"yield_per": STREAM_BATCH})
+def _child_grid(facts: ReportFacts, period: Period, by: Sequence[Dimension]) -> tuple[Grid, Array]:
+    """The grid of the person dimensions asked for, and each child's cell in it."""
+    dimensions: list[str] = []
+    levels: list[tuple[str, ...]] = []
+    codes: list[Array] = []
+    for dimension in CANONICAL_ORDER:
+        if dimension not in by or dimension is Dimension.SERVICE:
+            continue
+        dimensions.append(dimension)
+        if dimension is Dimension.AREA:
+            levels.append(facts.areas)
+            codes.append(facts.children["area"].astype(np.int64))
+        elif dimension is Dimension.AGE_BAND:
+            levels.append(AGE_BANDS)
+            codes.append(_bands(facts, period))
+        else:
+            levels.append(ETHNICITY_LEVELS)
+            codes.append(_ethnicities(facts))
+    grid = Grid(tuple(dimensions), tuple(levels))
+    if not codes:
+        return grid, np.zeros(facts.children.size, dtype=np.int64)
+    return grid, grid.cell(codes)
+
+
+def _in_period(facts: ReportFacts, period: Period, eligible: Array) -> Array:
+    """The contacts in the period of the children counted."""
+    start, end = instants(period.first, period.last)
+    at = facts.contacts["at"]
+    return (at >= when(start)) & (at < when(end)) & eligible[facts.contacts["child"]]
+
+
+def _users(children: Array, labels: Array, n_labels: int) -> tuple[Array, Array]:
+    """The distinct (child, label) pairs among contacts."""
+    pairs = np.unique(children.astype(np.int64) * n_labels + labels)
+    return pairs // n_labels, pairs % n_labels
+
+
+def _labelled(facts: ReportFacts, contacts: Array) -> tuple[tuple[str, ...], Array]:
+    """The service levels of the contacts selected: each service at least
+    SMALLEST_SHOWN of their children used by name, then `unspecified` and `other`; and
+    each contact's level."""
+    services = facts.contacts["service"][contacts]
+    children = facts.contacts["child"][contacts]
+    named_ids: list[int] = []
+    recorded = services != NOT_HELD
+    if recorded.any():
+        _, service_of_pair = _users(children[recorded], services[recorded], len(facts.services))
+        used_by = np.bincount(service_of_pair, minlength=len(facts.services))
+        named_ids = np.flatnonzero(used_by >= disclosure.SMALLEST_SHOWN).tolist()
+    named = sorted(facts.services[i] for i in named_ids)
+    levels = (*named, UNSPECIFIED, OTHER)
+    lookup = np.full(len(facts.services) + 1, levels.index(OTHER), dtype=np.int64)
+    for i in named_ids:
+        lookup[i] = levels.index(facts.services[i])
+    lookup[NOT_HELD] = levels.index(UNSPECIFIED)
+    return levels, lookup[services]
 
 
 # --- take-up -------------------------------------------------------------------------
@@ -189,143 +242,21 @@ def take_up(
     facts: ReportFacts,
 ) -> TakeUp:
     """True counts at the grain of `by` (and of every total of it)."""
-    _tune(session)
-    cutoffs = band_cutoffs(period.last)
-    with_service = Dimension.SERVICE in by
-    # Sch 1 para 8: a report that reaches ethnicity leaves out every child whose written
-    # objection has been received, in every table and total it publishes.
-    para8 = not_objected_in_writing(period.today) if Dimension.ETHNICITY in by else []
-    named = _named_services(session, period, para8) if with_service else ()
-    levels: dict[Dimension, tuple[str, ...]] = {
-        Dimension.AREA: area_levels(),
-        Dimension.AGE_BAND: _band_levels(),
-        Dimension.ETHNICITY: _ethnicity_levels(),
-        Dimension.SERVICE: _service_levels(named),
-    }
-    person_dims = tuple(d for d in CANONICAL_ORDER if d in by and d is not Dimension.SERVICE)
-    contact_dims = tuple(d for d in CANONICAL_ORDER if d in by)
-    label = _service_label(named)
-
-    def key(centre: str | None, born: date, ethnicity: str | None = None) -> Key:
-        parts = {
-            Dimension.AREA: area_of(centre),
-            Dimension.AGE_BAND: band_of(born, cutoffs),
-            Dimension.ETHNICITY: ethnicity or NOT_RECORDED,
-        }
-        return tuple(parts[d] for d in person_dims)
-
-    population: Counter[Key] = Counter()
-    in_touch: Counter[Key] = Counter()
-    contacts: Counter[Key] = Counter()
-    users: Counter[Key] = Counter()
-    if Dimension.ETHNICITY not in by:
-        for centre, born, count in session.execute(_population_counts(period)):
-            population[key(centre, born)] += count
-        for centre, born, n_contacts, n_children in session.execute(_contact_counts(period, None)):
-            contacts_key = key(centre, born)
-            in_touch[contacts_key] += n_children
-            if not with_service:
-                contacts[contacts_key] += int(n_contacts)
-        if with_service:
-            for centre, born, service, n_contacts, n_children in session.execute(
-                _contact_counts(period, label)
-            ):
-                contacts[(*key(centre, born), service)] += int(n_contacts)
-                users[(*key(centre, born), service)] += n_children
-    else:
-        facts.refresh(session, keys)
-        ethnicity: dict[UUID, str | None] = {}
-        for person_id, centre, born in _stream(session, _population(period, para8)):
-            code = facts.ethnicity(person_id)
-            population[key(centre, born, code)] += 1
-            ethnicity[person_id] = code
-        for person_id, centre, born, _, n_contacts in _stream(
-            session, _per_child_contacts(period, None, para8)
-        ):
-            child_key = key(centre, born, ethnicity.get(person_id))
-            in_touch[child_key] += 1
-            if not with_service:
-                contacts[child_key] += n_contacts
-        if with_service:
-            for person_id, centre, born, service, n_contacts in _stream(
-                session, _per_child_contacts(period, label, para8)
-            ):
-                child_key = key(centre, born, ethnicity.get(person_id))
-                contacts[(*child_key, service)] += n_contacts
-                users[(*child_key, service)] += 1
-
-    person_levels: dict[str, tuple[str, ...]] = {d: levels[d] for d in person_dims}
-    contact_levels: dict[str, tuple[str, ...]] = {d: levels[d] for d in contact_dims}
-    return TakeUp(
-        children=Counts(person_dims, person_levels, dict(population)),
-        in_touch=Counts(person_dims, person_levels, dict(in_touch)),
-        contacts=Counts(contact_dims, contact_levels, dict(contacts)),
-        service_users=(Counts(contact_dims, contact_levels, dict(users)) if with_service else None),
-    )
-
-
-def _population_counts(period: Period) -> Select[*tuple[Any, ...]]:
-    """Children by (centre, date of birth)."""
-    return (
-        select(Person.centre_code, Person.date_of_birth, func.count())
-        .where(*children(period.last, period.today))
-        .group_by(Person.centre_code, Person.date_of_birth)
-    )
-
-
-def _population(period: Period, where: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
-    """Each child of the population (and `where`): for counts by a dimension SQL cannot see."""
-    return select(Person.id, Person.centre_code, Person.date_of_birth).where(
-        *children(period.last, period.today), *where
-    )
-
-
-def _contact_counts(period: Period, label: ColumnElement[str] | None) -> Select[*tuple[Any, ...]]:
-    """Contacts and children in touch by (centre, date of birth[, service]).
-
-    The period's contacts are first counted per child (a range of the occurred_at index),
-    so the join to the children meets each child once and no DISTINCT is needed.
-    """
-    per_child_grouping: list[Any] = [Contact.person_id]
-    if label is not None:
-        per_child_grouping.append(label)
-    per_child = (
-        select(Contact.person_id, *_labelled(label), func.count().label("n"))
-        .where(*_in_period(period))
-        .group_by(*per_child_grouping)
-        .subquery()
-    )
-    grouping: list[Any] = [Person.centre_code, Person.date_of_birth]
-    if label is not None:
-        grouping.append(per_child.c.service)
-    return (
-        select(*grouping, func.sum(per_child.c.n), func.count())
-        .select_from(per_child)
-        .join(Person, Person.id == per_child.c.person_id)
-        .where(*children(period.last, period.today))
-        .group_by(*grouping)
-    )
-
-
-def _labelled(label: ColumnElement[str] | None) -> list[Any]:
-    return [] if label is None else [label.label("service")]
-
-
-def _per_child_contacts(
-    period: Period, label: ColumnElement[str] | None, where: Sequence[ColumnElement[bool]] = ()
-) -> Select[*tuple[Any, ...]]:
-    """Contacts per child (of `where`, and service): for counts by a dimension SQL cannot
-    see."""
-    service = label if label is not None else literal(None)
-    grouping: list[Any] = [Contact.person_id, Person.centre_code, Person.date_of_birth]
-    if label is not None:
-        grouping.append(label)
-    return (
-        select(*grouping[:3], service.label("service"), func.count())
-        .join(Person, Person.id == Contact.person_id)
-        .where(*children(period.last, period.today), *where, *_in_period(period))
-        .group_by(*grouping)
-    )
+    with facts.reading(session, keys):
+        eligible = _eligible(facts, period, para8=Dimension.ETHNICITY in by)
+        grid, cell = _child_grid(facts, period, by)
+        selected = _in_period(facts, period, eligible)
+        child_of = facts.contacts["child"][selected]
+        population = grid.counts(cell[eligible])
+        in_touch = grid.counts(cell[np.unique(child_of)])
+        if Dimension.SERVICE not in by:
+            return TakeUp(population, in_touch, grid.counts(cell[child_of]), None)
+        levels, label = _labelled(facts, selected)
+        with_service = grid.add(Dimension.SERVICE, levels)
+        contacts = with_service.counts(cell[child_of] * len(levels) + label)
+        user, user_label = _users(child_of, label, len(levels))
+        users = with_service.counts(cell[user] * len(levels) + user_label)
+        return TakeUp(population, in_touch, contacts, users)
 
 
 # --- impact ----------------------------------------------------------------------------
@@ -346,88 +277,40 @@ def impact(
 ) -> Impact:
     """Children reviewed in the period by the outcome of their latest review, for those
     who used a service in the period and those who did not."""
-    _tune(session)
-    cutoffs = band_cutoffs(period.last)
-    facts.refresh(session, keys)
-    outcomes = _latest_outcomes(session, period, facts)
-    non_review = [Contact.kind != REVIEW]
-    named = _named_services(session, period, non_review) if by is Dimension.SERVICE else ()
-    label = _service_label(named)
-    used: dict[UUID, set[str]] = defaultdict(set)
-    for person_id, service in _stream(
-        session,
-        select(Contact.person_id, label)
-        .join(Person, Person.id == Contact.person_id)
-        .where(*children(period.last, period.today), *_in_period(period), *non_review)
-        .distinct(),
-    ):
-        used[person_id].add(service)
+    with facts.reading(session, keys):
+        eligible = _eligible(facts, period, para8=False)
+        selected = _in_period(facts, period, eligible)
+        reviewed, outcome = _latest_outcomes(facts, selected)
+        grouping = (by,) if by in (Dimension.AREA, Dimension.AGE_BAND) else ()
+        assert by is not Dimension.ETHNICITY, "the impact report does not reach ethnicity"
+        grid, cell = _child_grid(facts, period, grouping)
+        grid = grid.add(USE_AXIS, USE_LEVELS).add(OUTCOME_AXIS, OUTCOME_LEVELS)
+        reviewed_cell = cell[reviewed]
+        used = selected & ~facts.contacts["review"]
 
-    def group(child: _Reviewed) -> tuple[str, ...]:
-        if by is Dimension.AREA:
-            return (area_of(child.centre_code),)
-        if by is Dimension.AGE_BAND:
-            return (band_of(child.date_of_birth, cutoffs),)
-        return ()
+        def counts(users: Array) -> Counts:
+            did_not_use = (~np.isin(reviewed, users)).astype(np.int64)
+            return grid.counts(
+                (reviewed_cell * len(USE_LEVELS) + did_not_use) * len(OUTCOME_LEVELS) + outcome
+            )
 
-    group_dims: tuple[Dimension, ...] = (by,) if by in (Dimension.AREA, Dimension.AGE_BAND) else ()
-    group_levels: dict[str, tuple[str, ...]] = {}
-    if by is Dimension.AREA:
-        group_levels[Dimension.AREA] = area_levels()
-    if by is Dimension.AGE_BAND:
-        group_levels[Dimension.AGE_BAND] = _band_levels()
-    dims: tuple[str, ...] = (*group_dims, USE_AXIS, OUTCOME_AXIS)
-    levels: dict[str, tuple[str, ...]] = {
-        **group_levels,
-        USE_AXIS: USE_LEVELS,
-        OUTCOME_AXIS: OUTCOME_LEVELS,
-    }
-
-    def counts(uses: Mapping[UUID, bool]) -> Counts:
-        values: Counter[Key] = Counter()
-        for child in outcomes:
-            values[(*group(child), USED if uses[child.id] else DID_NOT_USE, child.outcome)] += 1
-        return Counts(dims, levels, dict(values))
-
-    if by is Dimension.SERVICE:
+        if by is not Dimension.SERVICE:
+            return Impact(tables=[(None, counts(np.unique(facts.contacts["child"][used])))])
+        levels, label = _labelled(facts, used)
+        user, user_label = _users(facts.contacts["child"][used], label, len(levels))
         return Impact(
-            tables=[
-                (service, counts({c.id: service in used.get(c.id, ()) for c in outcomes}))
-                for service in _service_levels(named)
-            ]
+            tables=[(service, counts(user[user_label == i])) for i, service in enumerate(levels)]
         )
-    return Impact(tables=[(None, counts({c.id: c.id in used for c in outcomes}))])
 
 
-@dataclass(frozen=True, slots=True)
-class _Reviewed:
-    id: UUID
-    centre_code: str | None
-    date_of_birth: date
-    outcome: str
-
-
-def _latest_outcomes(session: Session, period: Period, facts: ReportFacts) -> list[_Reviewed]:
-    """Each child reviewed in the period, with the outcome of the latest review."""
-    query = (
-        select(Contact.id, Contact.person_id, Person.centre_code, Person.date_of_birth)
-        .join(Person, Person.id == Contact.person_id)
-        .where(
-            *children(period.last, period.today),
-            *_in_period(period),
-            Contact.kind == REVIEW,
-            Contact.outcome.is_not(None),
-        )
-        .order_by(Contact.person_id, Contact.occurred_at.desc(), Contact.id.desc())
-    )
-    latest: list[_Reviewed] = []
-    seen: UUID | None = None
-    for contact_id, person_id, centre_code, born in _stream(session, query):
-        if person_id == seen:
-            continue
-        seen = person_id
-        # None only for a household whose key is gone: its outcome cannot be read.
-        outcome = facts.outcome(contact_id)
-        if outcome is not None:
-            latest.append(_Reviewed(person_id, centre_code, born, outcome))
-    return latest
+def _latest_outcomes(facts: ReportFacts, selected: Array) -> tuple[Array, Array]:
+    """Each child reviewed in the period (with an outcome), and that latest review's
+    outcome (an index of OUTCOME_LEVELS): the latest by time, then by id."""
+    contacts = facts.contacts
+    reviews = np.flatnonzero(selected & contacts["review"] & (contacts["outcome"] != NOT_HELD))
+    children = contacts["child"][reviews]
+    order = np.lexsort((contacts["tie"][reviews], contacts["at"][reviews], children))
+    children, latest = children[order], reviews[order]
+    last_of_child = np.ones(len(children), dtype=bool)
+    last_of_child[:-1] = children[1:] != children[:-1]
+    return children[last_of_child], contacts["outcome"][latest[last_of_child]].astype(np.int64)

@@ -12,6 +12,7 @@ from app.contacts import service as contacts_service
 from app.people import service as people_service
 from app.people.models import Family, Person
 from app.platform.crypto import get_key_ring
+from app.reports.models import household_changed
 from tests import factories
 
 
@@ -25,8 +26,10 @@ def child(session: Session, born: date, *, postcode: str = "NW1 1AA", **kwargs: 
 
 
 def set_flags(session: Session, person: Person, **values: Any) -> None:
-    """restricted=True, objection_upheld=True, destroy_on=date(...)."""
+    """restricted=True, objection_upheld=True, destroy_on=date(...); appended to the
+    report change feed as every write path of the service does."""
     session.execute(update(Person).where(Person.id == person.id).values(**values))
+    household_changed(session, [person.family_id])
     session.commit()
 
 
