@@ -1,8 +1,9 @@
 """The edge of every request, before any work and after the answer.
 
 Before: a request id the trail can keep (the caller's `X-Request-Id` when it is one,
-a new one otherwise); a body larger than the limit refused (413) before it is read and
-before the token is looked at, whether it declares its length or streams; a query string
+a new one otherwise); a body larger than the limit (the general one, or a route's own: a
+document upload's) refused (413) before it is read and before the token is looked at,
+whether it declares its length or streams; a query string
 refused when it carries a NUL character (no database column can hold one). After: the
 request id echoed, and `Cache-Control: no-store` on everything under `/v1`, where
 personal data lives.
