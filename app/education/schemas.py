@@ -36,7 +36,9 @@ class Exclusion(Strict):
     """A suspension or exclusion from the setting: from a day, to a day (none yet for a
     permanent one or one still running)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    # `from` is a Python keyword: the field is `from_`, read and written as `from`
+    # everywhere (the stored access package too).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, serialize_by_alias=True)
 
     from_: date = tagged(EDUCATION, alias="from", description="The first day excluded.")
     to: date | None = tagged(
