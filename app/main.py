@@ -25,6 +25,8 @@ from app.consent.router import router as consent_router
 from app.contacts.router import router as contacts_router
 from app.decisions import document
 from app.decisions.router import router as decisions_router
+from app.documents import router as documents
+from app.documents.router import router as documents_router
 from app.invitations.router import router as invitations_router
 from app.keys import service as keys_service
 from app.needs.router import router as needs_router
@@ -36,6 +38,7 @@ from app.platform.db import get_engine
 from app.platform.edge import Edge
 from app.platform.idempotency import Replay, on_replay
 from app.platform.settings import get_settings
+from app.relationships.router import router as relationships_router
 from app.reports.facts import ReportFacts
 from app.reports.records_router import router as records_router
 from app.reports.router import router as reports_router
@@ -66,6 +69,15 @@ TAGS = [
     {"name": "people", "description": "Households, people and their records."},
     {"name": "safeguarding", "description": "Risk issues, plans, looked-after status."},
     {"name": "contacts", "description": "Visits, calls, sessions and development reviews."},
+    {
+        "name": "relationships",
+        "description": "Family relationships in and outside the household.",
+    },
+    {
+        "name": "documents",
+        "description": "Documents sent to the service and reports: stored encrypted, each "
+        "decided by its content's category.",
+    },
     {"name": "nurseries", "description": "The maintained nurseries and enrolments."},
     {"name": "consent", "description": "Consents: recorded, withdrawn, never deleted."},
     {
@@ -191,7 +203,11 @@ def create_app() -> FastAPI:
     # Decrypted report facts live in this process's memory only (app.reports.facts).
     app.state.report_facts = ReportFacts()
     _serve_docs(app)
-    app.add_middleware(Edge, max_body_bytes=get_settings().max_body_bytes)
+    app.add_middleware(
+        Edge,
+        max_body_bytes=get_settings().max_body_bytes,
+        route_limits=[documents.body_limit()],
+    )
     problems.install(app)
     app.add_exception_handler(Replay, on_replay)
     v1 = APIRouter(prefix="/v1")
@@ -199,6 +215,8 @@ def create_app() -> FastAPI:
         people_router,
         safeguarding_router,
         contacts_router,
+        relationships_router,
+        documents_router,
         nurseries_router,
         consent_router,
         sharing_router,

@@ -4,12 +4,15 @@ from app.audit import models as audit_models
 from app.centres import models as centres_models
 from app.consent import models as consent_models
 from app.contacts import models as contacts_models
+from app.documents import models as documents_models
+from app.education import models as education_models
 from app.keys import models as keys_models
 from app.nurseries import models as nurseries_models
 from app.people import models as people_models
 from app.platform import idempotency, ratelimit
 from app.platform.db import Base
 from app.reference import models as reference_models
+from app.relationships import models as relationships_models
 from app.reports import models as reports_models
 from app.retention import models as retention_models
 from app.reviews import models as reviews_models
@@ -24,6 +27,8 @@ __all__ = [
     "centres_models",
     "consent_models",
     "contacts_models",
+    "documents_models",
+    "education_models",
     "idempotency",
     "keys_models",
     "metadata",
@@ -31,6 +36,7 @@ __all__ = [
     "people_models",
     "ratelimit",
     "reference_models",
+    "relationships_models",
     "reports_models",
     "retention_models",
     "reviews_models",

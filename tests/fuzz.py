@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+from uuid import UUID
 
 from sqlalchemy import create_engine, text
 
@@ -42,14 +43,28 @@ CALLERS = (
     Caller("data_protection_officer", "subject_rights"),
 )
 
-ACCEPTED: Final = ("2xx", "401", "403", "404", "409", "410", "412", "422", "428", "429")
+ACCEPTED: Final = (
+    "2xx",
+    "401",
+    "403",
+    "404",
+    "409",
+    "410",
+    "412",
+    "415",
+    "422",
+    "428",
+    "429",
+)
 """What a request the document calls valid may be answered: besides schemathesis's own
 list (a success, a token or decision refusal, an id never held, a conflict, the rate),
 the refusals the document states for what a schema cannot say: a record erased (410),
-an `If-Match` that is stale (412) or missing once a record exists (428), and a domain
-rule across fields or records (422: a reference to an id never held, a cursor never
-issued, an end before a start, a check digit, a key reused with another body). A 400
-(a required header the document left optional) or an undocumented status still fails."""
+an `If-Match` that is stale (412) or missing once a record exists (428), a file whose
+bytes are of no type accepted (415: a schema says a file is binary, not which bytes it
+holds), and a domain rule across fields or records (422: a reference to an id never
+held, a cursor never issued, an end before a start, a check digit, a key reused with
+another body). A 400 (a required header the document left optional) or an undocumented
+status still fails."""
 MISSING_HEADER: Final = ("400", "401", "403", "406", "415", "422", "428")
 """What a request without a required header may be answered: schemathesis's list, and
 428 for a missing `If-Match` (API.md; RFC 6585)."""
@@ -62,6 +77,7 @@ ID_QUERIES = {
     "families": "SELECT id FROM family ORDER BY id LIMIT 20",
     "consents": "SELECT id FROM consent ORDER BY id LIMIT 20",
     "nurseries": "SELECT id FROM nursery ORDER BY id",
+    "relationships": "SELECT id FROM relationship ORDER BY id LIMIT 20",
 }
 BINDINGS = {
     "path.person_id": "people",
@@ -73,6 +89,8 @@ BINDINGS = {
     "body.family_id": "families",
     "path.consent_id": "consents",
     "path.nursery_id": "nurseries",
+    "path.relationship_id": "relationships",
+    "body.to_person_id": "people",
 }
 
 
@@ -88,8 +106,10 @@ def _ids(url: str) -> dict[str, list[str]]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
+            # Canonical ids: SQLite hands back a UUID column as 32 hex digits, which the
+            # document's `format: uuid` does not call valid.
             return {
-                name: [str(row[0]) for row in connection.execute(text(query))]
+                name: [str(UUID(str(row[0]))) for row in connection.execute(text(query))]
                 for name, query in ID_QUERIES.items()
             }
     finally:

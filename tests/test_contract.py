@@ -135,6 +135,7 @@ def test_if_match_is_required_on_a_patch_and_on_a_put_once_the_record_exists() -
         "PATCH /v1/people/{person_id}": True,
         "PUT /v1/people/{person_id}/special-category": False,
         "PUT /v1/people/{person_id}/circumstances": False,
+        "PUT /v1/people/{person_id}/education": False,
     }
 
 
@@ -210,6 +211,8 @@ def test_the_versioned_answers_carry_an_etag() -> None:
         "write_special_category",
         "read_circumstances",
         "write_circumstances",
+        "read_education",
+        "write_education",
     }
 
 

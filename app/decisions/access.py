@@ -31,6 +31,8 @@ from app.consent.models import Consent
 from app.decisions import facts
 from app.decisions import guard as low
 from app.decisions.guard import Allowed, Context, Declared, PurposeDep, Question, Subject, today
+from app.documents import service as documents_service
+from app.documents.models import Document
 from app.nurseries import service as nurseries_service
 from app.people import service as people_service
 from app.people.models import Family
@@ -51,6 +53,7 @@ from app.policy.vocabulary import (
     RecordKind,
     SubjectKind,
 )
+from app.relationships.models import Relationship
 from app.retention.models import DestructionLog, LegalHold
 from app.rights import service as rights_service
 from app.rights.models import SubjectRequest
@@ -82,6 +85,11 @@ class From(StrEnum):
     """The path's `consent_id`: the consent's subject."""
     HOLD = "hold"
     """The path's `hold_id`: the legal hold's subject."""
+    RELATIONSHIP = "relationship"
+    """The path's `relationship_id`: the person whose relationship it is."""
+    DOCUMENT = "document"
+    """The path's `document_id`: the person it is about, decided for the document's own
+    category."""
 
 
 _PATHS: Final[Mapping[From, tuple[str, str]]] = {
@@ -90,6 +98,8 @@ _PATHS: Final[Mapping[From, tuple[str, str]]] = {
     From.CASE: ("request_id", "The case's id."),
     From.CONSENT: ("consent_id", "The consent's id."),
     From.HOLD: ("hold_id", "The legal hold's id."),
+    From.RELATIONSHIP: ("relationship_id", "The relationship's id."),
+    From.DOCUMENT: ("document_id", "The document's id."),
 }
 _NURSERY_PATH: Final = ("nursery_id", "The nursery's id (GET /v1/nurseries).")
 _BODY_FROM: Final = frozenset({From.BODY_PERSON, From.BODY_SUBJECT})
@@ -131,7 +141,8 @@ class Spec:
     field: str = "subject_id"
     """The body field naming the subject (BODY_PERSON, BODY_SUBJECT)."""
     also: str | None = None
-    """A body field listing further people, each decided as the subject is (all or none)."""
+    """A body field listing further people (or naming one), each decided as the subject
+    is (all or none)."""
     related: str | None = None
     """A body field naming another person the request touches (a requester)."""
     record: RecordKind | None = None
@@ -163,6 +174,12 @@ class Spec:
     if_match_required: bool = True
     """For a versioned write: False where a first write creates the resource and needs no
     tag (the per-person records); `If-Match` is then required once it exists."""
+    alternatives: tuple[frozenset[Category], ...] = ()
+    """The category sets a request may hold instead of `categories` (a document's own
+    category, named in its form): the operation serves every purpose that reaches one."""
+    fingerprint: Callable[[Any], str] | None = None
+    """For a body the framework parses as a form: the request's hash for
+    `Idempotency-Key`, from what `query` parsed (its file read once, never held whole)."""
 
     @property
     def takes_if_match(self) -> bool:
@@ -208,6 +225,8 @@ class Access:
     case: SubjectRequest | None = None
     consent: Consent | None = None
     hold: LegalHold | None = None
+    relationship: Relationship | None = None
+    document: Document | None = None
     nursery_id: UUID | None = None
     """The nursery the path names (an enrolment's)."""
     family_key: WrappedKey | None = None
@@ -265,6 +284,10 @@ class _Loaded:
     case: SubjectRequest | None = None
     consent: Consent | None = None
     hold: LegalHold | None = None
+    relationship: Relationship | None = None
+    document: Document | None = None
+    categories: frozenset[Category] | None = None
+    """What the record itself says is asked (a document's category)."""
 
 
 def _person(ctx: Context, person_id: UUID, action: Action) -> _Loaded:
@@ -395,6 +418,27 @@ def _load(
                 return _Loaded(Subject(None, UNKNOWN))
             state = RecordState(kind=SubjectKind(hold.subject_kind))
             return _Loaded(Subject(hold.subject_id, state), hold=hold)
+        case From.RELATIONSHIP:
+            relationship = session.get(Relationship, ids["relationship_id"])
+            if relationship is None:
+                return _Loaded(Subject(None, UNKNOWN))
+            loaded = _person(ctx, relationship.person_id, action)
+            loaded.relationship = relationship
+            return loaded
+        case From.DOCUMENT:
+            document = session.get(Document, ids["document_id"])
+            if document is None:
+                return _Loaded(Subject(None, UNKNOWN))
+            loaded = _person(ctx, document.person_id, action)
+            if loaded.person is not None:
+                # A document is decided by its content's category, not by every
+                # category a document may hold.
+                category = documents_service.category_of(
+                    session, document, loaded.person.row.family_id, get_key_ring()
+                )
+                loaded.categories = frozenset({category})
+            loaded.document = document
+            return loaded
         case From.NEW_HOUSEHOLD | From.NEW_PERSON:
             raise AssertionError("a new record is decided by _new")  # pragma: no cover
 
@@ -442,6 +486,8 @@ _NOT_FOUND: Final[Mapping[From, str]] = {
     From.CASE: "No subject request with this id.",
     From.CONSENT: "No consent with this id.",
     From.HOLD: "No legal hold with this id.",
+    From.RELATIONSHIP: "No relationship with this id.",
+    From.DOCUMENT: "No document with this id.",
 }
 _NOT_FOUND_IN_BODY: Final[Mapping[From, str]] = {
     From.BODY_PERSON: "no person with this id",
@@ -472,6 +518,8 @@ def _decide_spec(
         return _new(ctx, spec, body, None)
     shape = _shape(spec, body, query)
     loaded = _load(ctx, spec, ids, body, query, shape, shape.action or spec.action)
+    if loaded.categories is not None:
+        shape = replace(shape, categories=loaded.categories)
     subject = loaded.subject
     if spec.related is not None and body is not None:
         other = getattr(body, spec.related)
@@ -495,6 +543,8 @@ def _decide_spec(
         case=loaded.case,
         consent=loaded.consent,
         hold=loaded.hold,
+        relationship=loaded.relationship,
+        document=loaded.document,
         nursery_id=ids.get("nursery_id"),
         query=query,
         listed=None if listed is None else listed.result,
@@ -508,8 +558,11 @@ def _also(
     a subject of its own, decided and audited; the headers keep the subject's decision."""
     if spec.also is None or body is None:
         return ()
+    named = getattr(body, spec.also)
+    if not isinstance(named, list | tuple):
+        named = () if named is None else (named,)
     found: list[PersonView] = []
-    for person_id in dict.fromkeys(getattr(body, spec.also)):
+    for person_id in dict.fromkeys(named):
         if person_id == subject_id:
             continue
         loaded = _person(ctx, person_id, question.action)
@@ -690,12 +743,16 @@ def access(spec: Spec) -> Callable[..., Any]:
         body = values.get("body")
         idempotency = None
         if spec.idempotent:
+            if spec.fingerprint is not None:
+                request_hash = spec.fingerprint(values.get("query"))
+            else:
+                request_hash = hashlib.sha256(await request.body()).hexdigest()
             idempotency = idempotency_store.Idempotency(
                 key=values["idempotency_key"],
                 caller_sub=ctx.caller.sub,
                 method=request.method,
                 path=request.url.path,
-                request_hash=hashlib.sha256(await request.body()).hexdigest(),
+                request_hash=request_hash,
             )
         # One hop to the thread pool for all of the guard's database work.
         query = values.get("query")

@@ -27,7 +27,17 @@ PROBLEM_SCHEMA: Final = {"$ref": "#/components/schemas/ProblemBody"}
 TOKEN_FREE: Final = ("/health/", "/metrics")
 """Paths answered without a token."""
 
-_PATH_SUBJECTS: Final = frozenset({From.PERSON, From.HOUSEHOLD, From.CASE, From.CONSENT, From.HOLD})
+_PATH_SUBJECTS: Final = frozenset(
+    {
+        From.PERSON,
+        From.HOUSEHOLD,
+        From.CASE,
+        From.CONSENT,
+        From.HOLD,
+        From.RELATIONSHIP,
+        From.DOCUMENT,
+    }
+)
 _GONE_SUBJECTS: Final = frozenset(
     {From.PERSON, From.HOUSEHOLD, From.BODY_PERSON, From.BODY_SUBJECT, From.CONSENT}
 )
@@ -43,6 +53,7 @@ _STATUS_TEXT: Final[Mapping[int, str]] = {
     410: "The record was erased or destroyed",
     412: "`If-Match` does not match the current `ETag`: read it again",
     413: "The request body is larger than the service accepts (`IEYS_MAX_BODY_BYTES`)",
+    415: "The content is not of a type the service accepts",
     422: "Invalid input: each bad field is named in `errors`, never its value",
     428: "`If-Match` is missing",
     429: "Over the caller's rate (`IEYS_RATE_LIMIT_PER_MINUTE`): retry after `Retry-After`",
@@ -66,6 +77,7 @@ _EXAMPLES: Final[Mapping[int, dict[str, Any]]] = {
     410: problems.Gone().body(),
     412: problems.PreconditionFailed("If-Match does not match the current ETag.").body(),
     413: problems.ContentTooLarge("The request body is larger than 1048576 bytes.").body(),
+    415: problems.UnsupportedMediaType("The file's bytes are not of the declared type.").body(),
     422: problems.Unprocessable("date_of_birth", "Input should be a valid date").body(),
     428: problems.PreconditionRequired("Send If-Match with the ETag from your last read.").body(),
     429: TooManyRequests("Over the rate limit; retry after Retry-After seconds.").body(),
@@ -196,9 +208,14 @@ def _header_parameter(parameter: dict[str, Any], spec: Spec | None) -> None:
 
 def served(spec: Spec) -> frozenset[Purpose]:
     """The purposes an operation serves, from the rule tables (also `GET /v1/policy`'s)."""
-    return engine.served_purposes(
+    found = engine.served_purposes(
         spec.action, spec.categories, record=spec.record, served=spec.served
     )
+    for categories in spec.alternatives:
+        found |= engine.served_purposes(
+            spec.action, categories, record=spec.record, served=spec.served
+        )
+    return found
 
 
 NO_NUL: Final = "^[^\\x00]*$"
@@ -240,6 +257,9 @@ def _statuses(
         if spec.subject in (From.BODY_PERSON, From.BODY_SUBJECT) and not spec.invalid_reference:
             found.add(404)
         if spec.subject in _GONE_SUBJECTS and not spec.dry_run:
+            found.add(410)
+        if spec.also is not None:
+            # A person the body names beside the subject may have been erased.
             found.add(410)
         if spec.idempotent:
             found.add(409)

@@ -29,6 +29,8 @@ from psycopg import sql as psql
 from sqlalchemy import Connection, Engine, Table, insert, select
 
 from app.centres import catalogue as centres_catalogue
+from app.education import schemas as education_schemas
+from app.education import service as education_service
 from app.models import metadata
 from app.platform.crypto import FieldCipher, KeyRing, field_aad, get_key_ring, new_data_key
 from app.platform.identifiers import LONDON, EthnicCategory, nhs_check_digit, upn_check_letter
@@ -46,6 +48,8 @@ TABLE_ORDER: Final = (
     "person",
     "special_category",
     "circumstances",
+    "education_record",
+    "relationship",
     "family_worker_support",
     "enrolment",
     "safeguarding_record",
@@ -181,6 +185,12 @@ P_REVIEW_PAST_WINDOW: Final = 0.85
 P_REVIEW_IN_WINDOW: Final = 0.25
 """Most children inside a review's window are still due: invitations find them."""
 P_CENTRE_CONTACTS: Final = 0.25
+P_EDUCATION: Final = 0.6
+"""Of the children with a nursery place: an education record."""
+P_GRANDPARENT: Final = 0.15
+"""Of the children: a grandparent outside the household, named (not on the record)."""
+_GRANDPARENTS: Final = ("Nana Comfort", "Grandad Errol", "Nonna Lucia", "Dadi Parveen")
+_EXCLUSION_REASONS: Final = ("Hurt another child", "Persistent disruption")
 
 
 class DemoDataPresent(Exception):
@@ -532,6 +542,28 @@ class _Families:
                 needs=_CHILD_NEEDS,
                 allergies=_ALLERGIES,
             )
+        # Drawn from a generator of the child's own, so that adding these records left
+        # every other value a seed makes as it was.
+        extra = random.Random(person_id.int)
+        if upn is not None and extra.random() < P_EDUCATION:
+            self.education(out, cipher, extra, person_id, created)
+        if extra.random() < P_GRANDPARENT:
+            relationship_id = UUID(int=extra.getrandbits(128), version=4)
+            out["relationship"].append(
+                {
+                    "id": relationship_id,
+                    "person_id": person_id,
+                    "to_person_id": None,
+                    "to_name": cipher.encrypt(
+                        extra.choice(_GRANDPARENTS),
+                        aad=field_aad("relationship", "to_name", relationship_id),
+                    ),
+                    "kind": "grandparent",
+                    "in_household": False,
+                    "has_parental_responsibility": False,
+                    "created_at": created,
+                }
+            )
         if rng.random() < P_CHILD_PROTECTION_PLAN:
             self.plan(out, cipher, person_id, born)
         self.reviews(out, cipher, person_id, born)
@@ -655,6 +687,40 @@ class _Families:
             for column, value in plain.items()
         }
         out["special_category"].append(
+            {"person_id": person_id, **sealed, "updated_at": created, "version": 1}
+        )
+
+    def education(
+        self,
+        out: Rows,
+        cipher: FieldCipher,
+        rng: random.Random,
+        person_id: UUID,
+        created: datetime,
+    ) -> None:
+        exclusions = None
+        if rng.random() < 0.05:
+            # A child with a nursery place is two or more: a recent day is after birth.
+            day = self.yesterday - timedelta(days=rng.randint(0, 60))
+            exclusions = [
+                education_schemas.Exclusion.model_validate(
+                    {"from": day, "to": day, "reason": rng.choice(_EXCLUSION_REASONS)}
+                )
+            ]
+        body = education_schemas.Education(
+            attendance_percent=round(rng.uniform(70, 100), 1),
+            exclusions=exclusions,
+            behaviour=rng.choice(list(education_schemas.Behaviour)),
+            attainment=rng.choice(list(education_schemas.Attainment)),
+        )
+        # Exactly as people.records.write: the family's key, bound to the row.
+        sealed = {
+            column: cipher.encrypt_optional(
+                value, aad=field_aad(education_service.AAD_TABLE, column, person_id)
+            )
+            for column, value in education_service.to_columns(body).items()
+        }
+        out["education_record"].append(
             {"person_id": person_id, **sealed, "updated_at": created, "version": 1}
         )
 

@@ -1,5 +1,5 @@
 """Records held once per person beside the person's row (special category data,
-circumstances): one shape for all of them.
+circumstances, education): one shape for all of them.
 
 Each is a row keyed by the person with a version (its ETag) and its columns, encrypted
 under the household's key where the record is special category data. `read` gives the
@@ -15,6 +15,9 @@ from typing import Any, Final
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from app.education import schemas as education_schemas
+from app.education import service as education_service
+from app.education.models import EducationRecord
 from app.people import schemas
 from app.people.models import CircumstancesRecord, SpecialCategoryRecord
 from app.people.service import PersonView, check_optional_etag, cipher_for_family
@@ -40,6 +43,9 @@ class PersonRecord:
     to_values: Callable[[Columns], dict[str, Any]]
     empty: Mapping[str, Any]
     """The response values when nothing is recorded yet."""
+    eligible: Callable[[Session, PersonView], None] | None = None
+    """Raises (422) when the record may not be held for this person; checked before a
+    write stores anything."""
 
 
 def _cipher(session: Session, view: PersonView, keys: KeyRing) -> FieldCipher:
@@ -72,6 +78,8 @@ def write(
     if_match: str | None,
 ) -> int:
     """Replace the record; returns its new version."""
+    if kind.eligible is not None:
+        kind.eligible(session, view)
     record = session.get(kind.table, view.id)
     check_optional_etag(record.version if record else 0, if_match)
     values = kind.to_columns(body)
@@ -134,4 +142,15 @@ CIRCUMSTANCES: Final = PersonRecord(
     to_columns=lambda body: body.model_dump(),
     to_values=dict,
     empty={},
+)
+EDUCATION: Final = PersonRecord(
+    name="education",
+    table=EducationRecord,
+    schema=education_schemas.Education,
+    columns=("attendance_percent", "exclusions", "behaviour", "attainment"),
+    encrypted=True,
+    to_columns=education_service.to_columns,
+    to_values=education_service.to_values,
+    empty={"attendance_percent": None, "exclusions": None, "behaviour": None, "attainment": None},
+    eligible=education_service.require_eligible,
 )

@@ -19,6 +19,7 @@ from app.platform.db import SessionDep
 from app.platform.identifiers import NhsNumber, Upn
 from app.platform.problems import PreconditionRequired, Unprocessable
 from app.policy.vocabulary import Action, Category, RecordKind
+from app.relationships import service as relationships_service
 from app.rights import service as rights_service
 
 router = APIRouter(tags=["people"])
@@ -189,10 +190,11 @@ def create_family(
     "when every member is. `X-Decision-Id` names the first returned member's decision.",
     response_model_exclude_unset=True,
 )
-def read_family(granted: ReadFamily) -> schemas.FamilyRead:
+def read_family(granted: ReadFamily, session: SessionDep, keys: KeysDep) -> schemas.FamilyRead:
     family = granted.family
     assert family is not None
     members: list[schemas.PersonRead] = []
+    shown: list[UUID] = []
     left_out = 0
     reached: set[Category] = set()
     for member in granted.members:
@@ -203,10 +205,13 @@ def read_family(granted: ReadFamily) -> schemas.FamilyRead:
             continue
         reached |= allowed
         members.append(only(schemas.PersonRead, member.person.values(), allowed))
+        shown.append(member.person.id)
     if not granted.members:
         reached |= granted.categories
     values = _family_values(family, members=members)
     values["members_withheld"] = left_out
+    # Only the relationships of members whose decision reached `household`.
+    values["relationships"] = relationships_service.of_people(session, family.id, shown, keys)
     return only(schemas.FamilyRead, values, frozenset(reached))
 
 
@@ -306,7 +311,12 @@ def patch_person(
 
 
 def _record_routes(
-    kind: records.PersonRecord, *, path: str, read_summary: str, write_summary: str
+    kind: records.PersonRecord,
+    *,
+    path: str,
+    read_summary: str,
+    write_summary: str,
+    write_description: str | None = None,
 ) -> None:
     """`GET` and `PUT /people/{person_id}/<path>` for a per-person record: read it (only
     the categories the decision allows), replace it (If-Match from the last read)."""
@@ -371,6 +381,7 @@ def _record_routes(
         methods=["PUT"],
         name=write_operation,
         summary=write_summary,
+        description=write_description,
         **common,
     )
 
@@ -380,6 +391,18 @@ _record_routes(
     path="special-category",
     read_summary="Read ethnicity and health (special category data)",
     write_summary="Record ethnicity and health (stored encrypted)",
+)
+_record_routes(
+    records.EDUCATION,
+    path="education",
+    read_summary="Read a child's attendance, exclusions, behaviour and attainment",
+    write_summary="Record a child's education (stored encrypted)",
+    write_description="Replaces the record (If-Match from the last read once it exists). "
+    "Held only for a child with a unique pupil number or a nursery place (an enrolment at a "
+    "maintained nursery): anyone else is 422 naming `person_id`, and nothing is stored. "
+    "`behaviour` is `no_concerns`, `some_concerns` or `significant_concerns`; `attainment` "
+    "is progress against the EYFS expected level: `emerging`, `expected` or `exceeding`. "
+    "An exclusion's `to` may not be before its `from` (422 naming it).",
 )
 _record_routes(
     records.CIRCUMSTANCES,

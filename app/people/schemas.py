@@ -1,6 +1,6 @@
 """Households and people. Every field carries its data category (`x-category`)."""
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -131,6 +131,33 @@ class PersonPage(BaseModel):
     )
 
 
+class RelationshipKind(StrEnum):
+    """Who the other person is to this person: `parent` says the other is this person's
+    parent."""
+
+    PARENT = "parent"
+    STEP_PARENT = "step_parent"
+    GRANDPARENT = "grandparent"
+    SIBLING = "sibling"
+    HALF_SIBLING = "half_sibling"
+    CHILD = "child"
+    OTHER_RELATIVE = "other_relative"
+    CARER = "carer"
+    PARTNER = "partner"
+    OTHER = "other"
+
+
+class RelationshipRead(BaseModel):
+    id: UUID = tagged(HOUSEHOLD)
+    person_id: UUID = tagged(HOUSEHOLD, description="Whose relationship it is.")
+    kind: RelationshipKind = tagged(HOUSEHOLD)
+    to_person_id: UUID | None = tagged(HOUSEHOLD, default=None)
+    to_name: str | None = tagged(HOUSEHOLD, default=None, examples=["Grace Mensah"])
+    in_household: bool = tagged(HOUSEHOLD)
+    has_parental_responsibility: bool | None = tagged(HOUSEHOLD, default=None)
+    created_at: datetime = tagged(HOUSEHOLD)
+
+
 class FamilyRead(BaseModel):
     """A household and its members, each member filtered by its own decision."""
 
@@ -143,6 +170,12 @@ class FamilyRead(BaseModel):
         HOUSEHOLD,
         default=None,
         description="Members left out because the decision about them was a denial.",
+    )
+    relationships: list[RelationshipRead] | None = tagged(
+        HOUSEHOLD,
+        default=None,
+        description="The family relationships recorded from the members returned, in and "
+        "outside the household.",
     )
 
 

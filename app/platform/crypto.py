@@ -228,6 +228,23 @@ class FieldCipher:
             raise DecryptionFailed("a protected value failed its integrity check") from None
         return plaintext.decode("utf-8")
 
+    def encrypt_bytes(self, plaintext: bytes, *, aad: str) -> bytes:
+        """nonce || ciphertext || tag, raw: for content stored as binary (a document's
+        chunks), each with its own random nonce and its own binding."""
+        if not aad:
+            raise ValueError("aad must name the value's table, column and row")
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, aad.encode("utf-8"))
+
+    def decrypt_bytes(self, sealed: bytes, *, aad: str) -> bytes:
+        """The plaintext of `encrypt_bytes`; DecryptionFailed if anything does not match."""
+        if len(sealed) < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionFailed("a protected value is truncated")
+        try:
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad.encode())
+        except InvalidTag:
+            raise DecryptionFailed("a protected value failed its integrity check") from None
+
     def encrypt_optional(self, plaintext: str | None, *, aad: str) -> str | None:
         return None if plaintext is None else self.encrypt(plaintext, aad=aad)
 

@@ -1,8 +1,9 @@
 """The edge of every request, before any work and after the answer.
 
 Before: a request id the trail can keep (the caller's `X-Request-Id` when it is one,
-a new one otherwise); a body larger than the limit refused (413) before it is read and
-before the token is looked at, whether it declares its length or streams; a query string
+a new one otherwise); a body larger than the limit (the general one, or a route's own: a
+document upload's) refused (413) before it is read and before the token is looked at,
+whether it declares its length or streams; a query string
 refused when it carries a NUL character (no database column can hold one). After: the
 request id echoed, and `Cache-Control: no-store` on everything under `/v1`, where
 personal data lives.
@@ -11,6 +12,8 @@ personal data lives.
 import logging
 import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 from uuid import uuid4
 
@@ -52,10 +55,28 @@ def _declared_length(scope: Scope) -> int | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RouteLimit:
+    """A route that takes a larger body than the general limit (a document upload)."""
+
+    method: str
+    path: re.Pattern[str]
+    max_body_bytes: int
+
+
 class Edge:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, route_limits: Sequence[RouteLimit] = ()
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.route_limits = tuple(route_limits)
+
+    def _limit(self, scope: Scope) -> int:
+        for route in self.route_limits:
+            if scope["method"] == route.method and route.path.fullmatch(scope["path"]):
+                return route.max_body_bytes
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,12 +102,13 @@ class Edge:
             await send(message)
 
         try:
-            refused = self._refusal(scope)
+            limit = self._limit(scope)
+            refused = self._refusal(scope, limit)
             if refused is not None:
                 response = problem_response(refused.body(scope["path"]), refused.status)
                 await response(scope, receive, answer)
                 return
-            await self.app(scope, self._limited(receive), answer)
+            await self.app(scope, self._limited(receive, limit), answer)
         except Exception as unexpected:
             # Answered here, never re-raised: the server would log the traceback and the
             # message, and a message can quote the values of a refused row. The record
@@ -97,15 +119,15 @@ class Edge:
         finally:
             _log(scope, state, status, time.perf_counter() - started)
 
-    def _refusal(self, scope: Scope) -> Problem | None:
+    def _refusal(self, scope: Scope, limit: int) -> Problem | None:
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            return _too_large(self.max_body_bytes)
+        if declared is not None and declared > limit:
+            return _too_large(limit)
         if b"%00" in scope.get("query_string", b"").lower():
             return BadRequest("The query must not contain a NUL character.")
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         """A body that streams past the limit is refused as it arrives, never held."""
         received = 0
 
@@ -114,11 +136,11 @@ class Edge:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     # An HTTP exception: the framework passes it through body parsing
                     # (anything else it would call a malformed body); answered as a
                     # problem like the declared-length case.
-                    raise HTTPException(413, _too_large(self.max_body_bytes).detail)
+                    raise HTTPException(413, _too_large(limit).detail)
             return message
 
         return limited

@@ -133,6 +133,12 @@ class ContentTooLarge(Problem):
     title = "Content too large"
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = "unsupported_media_type"
+    title = "This type of content is not accepted"
+
+
 class Unavailable(Problem):
     status = 503
     code = "unavailable"

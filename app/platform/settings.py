@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     limit (benchmarks and test suites run unthrottled)."""
     max_body_bytes: int = 1_048_576
     """Request bodies over this are refused (413) before any work, authentication included."""
+    max_document_bytes: int = 20 * 1_048_576
+    """A document's file over this is refused (413); its upload route alone takes a body
+    this large (plus the form's own few bytes) past the edge."""
 
     jwt_algorithm: JwtAlgorithm = JwtAlgorithm.HS256
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)

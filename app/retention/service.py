@@ -38,6 +38,8 @@ from sqlalchemy.orm import Session
 
 from app.consent.models import Consent
 from app.contacts.models import Contact
+from app.documents.models import Document, DocumentChunk
+from app.education.models import EducationRecord
 from app.nurseries.models import Enrolment
 from app.people.models import (
     CircumstancesRecord,
@@ -52,6 +54,7 @@ from app.platform.db import as_utc, utcnow
 from app.platform.pagination import keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import SubjectKind
+from app.relationships.models import Relationship
 from app.reports.models import household_changed
 from app.retention import plan as retention_plan
 from app.retention import rules
@@ -82,6 +85,13 @@ PERSON_ROWS: Final[tuple[Column[Any], ...]] = (
     _table(Consent).c.given_by_id,
     _table(SpecialCategoryRecord).c.person_id,
     _table(CircumstancesRecord).c.person_id,
+    _table(EducationRecord).c.person_id,
+    # Both directions: a relationship recorded from the person, and one to them.
+    _table(Relationship).c.person_id,
+    _table(Relationship).c.to_person_id,
+    # A document's chunks before the document.
+    _table(DocumentChunk).c.person_id,
+    _table(Document).c.person_id,
     _table(Enrolment).c.child_id,
     _table(FamilyWorkerSupport).c.person_id,
 )

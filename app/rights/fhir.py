@@ -1,10 +1,13 @@
 """A package as a FHIR R4 `Bundle` (type `collection`), for portability (Art 20).
 
 Each person is a `Patient`; a carer with parental responsibility appears beside each
-child as a `RelatedPerson`; consents are `Consent`s; health and circumstances are
-`Observation`s (allergies an `AllergyIntolerance`), contacts `Encounter`s and
-safeguarding records `Flag`s. Ethnicity is the UK Core ethnic category extension on
-the Patient. Codes outside FHIR's own systems are the service's (IEYS_SYSTEM).
+child as a `RelatedPerson`, and so does each family relationship recorded; consents are
+`Consent`s; health, circumstances and education are `Observation`s (allergies an
+`AllergyIntolerance`; education's carry the category `education` of IEYS_SYSTEM's
+data categories beside FHIR's `social-history`), contacts `Encounter`s, safeguarding
+records `Flag`s and documents `DocumentReference`s (their content by its URL).
+Ethnicity is the UK Core ethnic category extension on the Patient. Codes outside FHIR's
+own systems are the service's (IEYS_SYSTEM).
 
 Pure: the package in, the bundle out as plain JSON. `validated` checks it with the
 `fhir.resources` models before it leaves (FHIR R4B, which is R4 for these resources).
@@ -26,6 +29,23 @@ ROLE_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 ACT_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PARTICIPATION: Final = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
+DATA_CATEGORY: Final = f"{IEYS_SYSTEM}/data-category"
+UCUM: Final = "http://unitsofmeasure.org"
+_EDUCATION_CATEGORY: Final = [
+    {"coding": [{"system": OBSERVATION_CATEGORY, "code": "social-history"}]},
+    {"coding": [{"system": DATA_CATEGORY, "code": "education", "display": "Education"}]},
+]
+_RELATIONSHIP_CODE: Final = {
+    "parent": ("PRN", "parent"),
+    "step_parent": ("STPPRN", "step parent"),
+    "grandparent": ("GRPRN", "grandparent"),
+    "sibling": ("SIB", "sibling"),
+    "half_sibling": ("HSIB", "half-sibling"),
+    "child": ("CHILD", "child"),
+    "other_relative": ("FAMMEMB", "family member"),
+    "partner": ("SIGOTHR", "significant other"),
+}
+"""v3 RoleCode for the kinds it has a code for; the others are the service's own."""
 
 _GENDER: Final = {
     "female": "female",
@@ -193,6 +213,99 @@ def _circumstances(record: HeldRecord, subject_id: UUID) -> list[dict[str, Any]]
     ]
 
 
+def _education_observation(subject_id: UUID, key: str, text: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": _derived_id("education", subject_id, key),
+        "status": "final",
+        "category": _EDUCATION_CATEGORY,
+        "code": {"coding": [{"system": f"{IEYS_SYSTEM}/education", "code": key}], "text": text},
+        "subject": _ref(subject_id),
+    }
+
+
+def _education(record: HeldRecord, subject_id: UUID) -> list[dict[str, Any]]:
+    education = record.education
+    if education is None:
+        return []
+    out = []
+    if education.attendance_percent is not None:
+        observation = _education_observation(subject_id, "attendance_percent", "Attendance")
+        observation["valueQuantity"] = {
+            "value": education.attendance_percent,
+            "unit": "%",
+            "system": UCUM,
+            "code": "%",
+        }
+        out.append(observation)
+    for key, text, value in (
+        ("behaviour", "Behaviour", education.behaviour),
+        ("attainment", "Attainment against the EYFS expected level", education.attainment),
+    ):
+        if value is not None:
+            observation = _education_observation(subject_id, key, text)
+            observation["valueCodeableConcept"] = {
+                "coding": [{"system": f"{IEYS_SYSTEM}/education-{key}", "code": value.value}]
+            }
+            out.append(observation)
+    for index, exclusion in enumerate(education.exclusions or []):
+        observation = _education_observation(subject_id, f"exclusion:{index}", "Exclusion")
+        period = {"start": exclusion.from_.isoformat()}
+        if exclusion.to is not None:
+            period["end"] = exclusion.to.isoformat()
+        observation["effectivePeriod"] = period
+        observation["valueString"] = exclusion.reason
+        out.append(observation)
+    return out
+
+
+def _relationships(record: HeldRecord, subject_id: UUID) -> list[dict[str, Any]]:
+    out = []
+    for relationship in record.relationships:
+        code = _RELATIONSHIP_CODE.get(relationship.kind.value)
+        coding = [{"system": f"{IEYS_SYSTEM}/relationship-kind", "code": relationship.kind}]
+        if code is not None:
+            coding.insert(0, {"system": ROLE_CODE, "code": code[0], "display": code[1]})
+        related: dict[str, Any] = {
+            "resourceType": "RelatedPerson",
+            "id": str(relationship.id),
+            "patient": _ref(subject_id),
+            "relationship": [{"coding": coding, "text": relationship.kind.value.replace("_", " ")}],
+        }
+        if relationship.to_person_id is not None:
+            related["identifier"] = [
+                {"system": f"{IEYS_SYSTEM}/person", "value": str(relationship.to_person_id)}
+            ]
+        out.append(related)
+    return out
+
+
+def _documents(record: HeldRecord, subject_id: UUID) -> list[dict[str, Any]]:
+    return [
+        {
+            "resourceType": "DocumentReference",
+            "id": str(document.id),
+            "status": "current",
+            "type": {"coding": [{"system": f"{IEYS_SYSTEM}/document-kind", "code": document.kind}]},
+            "category": [{"coding": [{"system": DATA_CATEGORY, "code": document.category}]}],
+            "subject": _ref(subject_id),
+            "date": _instant(document.created_at),
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": document.media_type.value,
+                        "url": f"/v1/documents/{document.id}/content",
+                        "size": document.size,
+                        **({"title": document.filename} if document.filename else {}),
+                    }
+                }
+            ],
+            **({"description": f"From {document.source}"} if document.source else {}),
+        }
+        for document in record.documents
+    ]
+
+
 def _encounters(record: HeldRecord, subject_id: UUID) -> list[dict[str, Any]]:
     out = []
     for contact in record.contacts:
@@ -336,6 +449,9 @@ def bundle(package: SubjectPackage, requester_id: UUID) -> dict[str, Any]:
         resources.extend(_consents(record, person_id, performers))
         resources.extend(_health(record, person_id))
         resources.extend(_circumstances(record, person_id))
+        resources.extend(_education(record, person_id))
+        resources.extend(_relationships(record, person_id))
+        resources.extend(_documents(record, person_id))
         resources.extend(_encounters(record, person_id))
         resources.extend(_flags(record, person_id))
     return {

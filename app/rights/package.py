@@ -25,6 +25,9 @@ from app.consent.models import Consent
 from app.consent.schemas import ConsentRead
 from app.contacts import service as contacts_service
 from app.contacts.schemas import ContactRead
+from app.documents import service as documents_service
+from app.documents.schemas import DocumentRead
+from app.education.schemas import Education
 from app.nurseries.models import Enrolment
 from app.nurseries.schemas import EnrolmentRead
 from app.people import records
@@ -38,6 +41,7 @@ from app.platform.db import as_utc, utcnow
 from app.policy.rules import CONSENT_BASES, CONSENT_PURPOSES, PURPOSE_BASES, PURPOSE_CATEGORIES
 from app.policy.vocabulary import ART9_CATEGORIES, Basis, Category, Purpose
 from app.reference import catalogue
+from app.relationships import service as relationships_service
 from app.retention import rules as retention_rules
 from app.rights import schemas
 from app.rights.models import SubjectRequest
@@ -48,7 +52,8 @@ from app.sharing.models import Disclosure
 PAGE: Final = 200
 ACCESS_LOG_LIMIT: Final = 100_000
 WRITING_ACTIONS: Final = frozenset({"write", "record_consent"})
-P = TypeVar("P", safeguarding_service.Page, contacts_service.Page)
+P = TypeVar("P", safeguarding_service.Page, contacts_service.Page, relationships_service.Page)
+DOCUMENT_CATEGORIES: Final = frozenset({Category.SERVICES, Category.HEALTH, Category.SAFEGUARDING})
 
 
 def _every(read_page: Callable[[str | None], P]) -> list[dict[str, Any]]:
@@ -163,6 +168,26 @@ class _Builder:
             held.add(Category.CIRCUMSTANCES)
             if Category.CIRCUMSTANCES in allowed:
                 circumstances = people_schemas.Circumstances(**circumstance_values)
+        education = None
+        education_values, education_version = records.read(
+            self.session, records.EDUCATION, view, self.keys
+        )
+        if education_version:
+            held.add(Category.EDUCATION)
+            if Category.EDUCATION in allowed:
+                education = Education.model_validate(education_values)
+        relationships = [
+            self.relationship(item)
+            for item in _every(
+                lambda cursor: relationships_service.page(
+                    self.session, view, self.keys, limit=PAGE, cursor=cursor
+                )
+            )
+        ]
+        documents = documents_service.every(
+            self.session, view, self.keys, allowed=DOCUMENT_CATEGORIES
+        )
+        held.update(Category(d["category"].value) for d in documents)
         safeguarding = _every(
             lambda cursor: safeguarding_service.page(
                 self.session, view, self.keys, self.on, limit=PAGE, cursor=cursor
@@ -201,6 +226,11 @@ class _Builder:
             else None,
             special_category=special,
             circumstances=circumstances,
+            education=education,
+            relationships=relationships if Category.HOUSEHOLD in allowed else [],
+            documents=[
+                DocumentRead(**d) for d in documents if Category(d["category"].value) in allowed
+            ],
             safeguarding=[only(SafeguardingRead, item, allowed) for item in safeguarding]
             if Category.SAFEGUARDING in allowed
             else [],
@@ -238,6 +268,14 @@ class _Builder:
         if self.derived:
             self.add_derived(record, view.id)
         return record
+
+    def relationship(self, values: dict[str, Any]) -> people_schemas.RelationshipRead:
+        # Someone not on the record, or another person, is their own data, not the
+        # requester's: not named here.
+        shown = dict(values, to_name=None)
+        if shown["to_person_id"] not in self.named:
+            shown["to_person_id"] = None
+        return people_schemas.RelationshipRead(**shown)
 
     def consent(self, consent: Consent) -> ConsentRead:
         values = consent_service.values(consent)

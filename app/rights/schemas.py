@@ -14,11 +14,14 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.consent.schemas import ConsentRead
 from app.contacts.schemas import ContactRead
+from app.documents.schemas import DocumentRead
+from app.education.schemas import Education
 from app.nurseries.schemas import EnrolmentRead
 from app.people.schemas import (
     Circumstances,
     FamilyWorkerSupportRead,
     PersonRead,
+    RelationshipRead,
     SpecialCategory,
     Strict,
 )
@@ -261,6 +264,20 @@ class HeldRecord(BaseModel):
     person: PersonRead | None = tagged(ID, default=None)
     special_category: SpecialCategory | None = tagged(Category.HEALTH, default=None)
     circumstances: Circumstances | None = tagged(Category.CIRCUMSTANCES, default=None)
+    education: Education | None = tagged(Category.EDUCATION, default=None)
+    relationships: list[RelationshipRead] = tagged(
+        Category.HOUSEHOLD,
+        default_factory=list,
+        description="Family relationships recorded from this person. Someone else is not "
+        "named: `to_name` is left out, `to_person_id` kept only for a person this package "
+        "names.",
+    )
+    documents: list[DocumentRead] = tagged(
+        SERVICES,
+        default_factory=list,
+        description="The documents held, each listed under its own `category`; the content "
+        "of each is `GET /v1/documents/{id}/content` (under `subject_rights`).",
+    )
     safeguarding: list[SafeguardingRead] = tagged(Category.SAFEGUARDING, default_factory=list)
     contacts: list[ContactRead] = tagged(SERVICES, default_factory=list)
     enrolments: list[EnrolmentRead] = tagged(ID, default_factory=list)

@@ -18,15 +18,18 @@ from sqlalchemy.orm import Session
 
 from app.consent.models import Consent
 from app.contacts.models import Contact
+from app.documents import service as documents_service
+from app.education.models import EducationRecord
 from app.people import service as people_service
 from app.people.models import CircumstancesRecord, Family, Person, SpecialCategoryRecord
 from app.people.service import PersonView
 from app.platform import idempotency
-from app.platform.crypto import KeyRing, field_aad
+from app.platform.crypto import KeyRing, field_aad, get_key_ring
 from app.platform.db import as_utc, utcnow
 from app.platform.pagination import Page, keyset_page
 from app.platform.problems import Conflict, Unprocessable
 from app.policy.vocabulary import Category, SubjectKind
+from app.relationships.models import Relationship
 from app.reports.models import household_changed
 from app.retention import rules as retention_rules
 from app.retention import service as retention_service
@@ -414,7 +417,12 @@ _PARTIAL_ROWS: Final = {
     Category.CIRCUMSTANCES: "circumstances",
     Category.SAFEGUARDING: "safeguarding_record",
     Category.SERVICES: "contact",
+    Category.EDUCATION: "education_record",
+    Category.HOUSEHOLD: "relationship",
 }
+_DOCUMENT_CATEGORIES: Final = frozenset({Category.SERVICES, Category.HEALTH, Category.SAFEGUARDING})
+"""The categories a document's content may belong to: a partial erasure keeps a
+document only where its category is kept."""
 
 
 def erase(
@@ -504,6 +512,21 @@ def _erase_part(session: Session, subject: PersonView, plan: erasure.ErasurePlan
         )
     if plan.erases(Category.SERVICES):
         session.execute(delete(Contact).where(Contact.person_id == subject.id))
+    if plan.erases(Category.EDUCATION):
+        session.execute(delete(EducationRecord).where(EducationRecord.person_id == subject.id))
+    if plan.erases(Category.HOUSEHOLD):
+        # Both directions: recorded from the subject, and recorded to them.
+        session.execute(
+            delete(Relationship).where(
+                or_(Relationship.person_id == subject.id, Relationship.to_person_id == subject.id)
+            )
+        )
+    documents_service.erase(
+        session,
+        subject,
+        get_key_ring(),
+        categories=frozenset(c for c in _DOCUMENT_CATEGORIES if plan.erases(c)),
+    )
     erased.extend(c.value for c in _PARTIAL_ROWS if plan.erases(c))
     session.flush()
     return {"erased_categories": sorted(set(erased)), "kept": sorted(c.value for c in plan.kept)}

@@ -344,3 +344,38 @@ def test_the_app_decrypts_a_generated_childs_health_data_and_reviews(
     outcomes = [c["outcome"] for c in contacts.json()["items"] if c["kind"] == "development_review"]
     assert outcomes
     assert set(outcomes) <= set(OUTCOMES)
+
+
+def test_education_records_and_grandparents_names_are_sealed_under_the_family_key(
+    connection: Connection,
+) -> None:
+    from app.education.models import EducationRecord
+    from app.education.schemas import Attainment
+    from app.relationships.models import Relationship
+
+    load(connection, 200)
+    by_family = ciphers(connection)
+    rows = connection.execute(
+        select(EducationRecord, Person.family_id, Person.upn).join(
+            Person, Person.id == EducationRecord.person_id
+        )
+    ).all()
+    assert rows
+    for row in rows:
+        assert row.upn is not None, "education is held for a child with a pupil number"
+        plain = by_family[row.family_id].decrypt(
+            row.attainment, aad=field_aad("education", "attainment", row.person_id)
+        )
+        assert_sealed(row.attainment, plain)
+        assert Attainment(plain)
+    named = connection.execute(
+        select(Relationship.id, Relationship.to_name, Person.family_id).join(
+            Person, Person.id == Relationship.person_id
+        )
+    ).all()
+    assert named
+    for row in named:
+        plain = by_family[row.family_id].decrypt(
+            row.to_name, aad=field_aad("relationship", "to_name", row.id)
+        )
+        assert_sealed(row.to_name, plain)

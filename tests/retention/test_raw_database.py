@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.consent.models import Consent
 from app.contacts.models import Contact
+from app.documents.models import Document, DocumentChunk
+from app.education.models import EducationRecord
 from app.people.models import Person
+from app.relationships.models import Relationship
 from app.safeguarding.models import SafeguardingRecord
 from tests import factories
 from tests.retention.aging import expire
@@ -120,6 +123,33 @@ def _everything_about_one_household(
         headers("nursery_practitioner", "nursery_care", nursery_id=nursery),
     )
     ids.add(UUID(enrolment["id"]))
+    education = client.put(
+        f"/v1/people/{child_id}/education",
+        json={
+            "attendance_percent": 61.25,
+            "exclusions": [{"from": "2026-09-14", "reason": "Gorseblight incident"}],
+            "behaviour": "significant_concerns",
+        },
+        headers=headers("family_worker", "safeguarding", justification=FW_WHY),
+    )
+    assert education.status_code == 200, education.text
+    relationship = _post(
+        client,
+        f"/v1/people/{child_id}/relationships",
+        {"kind": "grandparent", "to_name": "Thaddeus Brackenridge", "in_household": False},
+        headers(*HV, Idempotency_Key="raw-relationship"),
+    )
+    ids.add(UUID(relationship["id"]))
+    uploaded = client.post(
+        f"/v1/people/{child_id}/documents",
+        data={"kind": "report", "category": "health", "source": "Ravenscar clinic"},
+        files={
+            "file": ("Zikora report.txt", b"Wolfsbane-Ferncastle review " * 20000, "text/plain")
+        },
+        headers=headers(*HV),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    ids.add(UUID(uploaded.json()["id"]))
     support = _post(
         client,
         f"/v1/people/{child_id}/family-worker-support",
@@ -172,6 +202,13 @@ def _everything_about_one_household(
         "9990000018",
         str(nhs),
         "Marbleshaw",
+        "Gorseblight",
+        "61.25",
+        "significant_concerns",
+        "Thaddeus",
+        "Brackenridge",
+        "Wolfsbane",
+        "Ravenscar",
     }
     return ids, words
 
@@ -195,7 +232,12 @@ def test_nothing_of_a_destroyed_household_is_left_but_the_log_and_opaque_audit_i
     needles = {s for i in ids for s in (str(i), i.hex)}
     assert any(n in row for rows in before.values() for row in rows for n in needles)
     assert any("zikora" in row for row in before["person"])
-    assert len(before["idempotency_record"]) == 2
+    assert len(before["idempotency_record"]) == 3
+    # Encrypted at rest before any destruction, too: nothing of these in any table.
+    for table, rows in before.items():
+        for row in rows:
+            for word in ("gorseblight", "61.25", "thaddeus", "wolfsbane", "ravenscar"):
+                assert word not in row, f"{word!r} in clear in {table}"
 
     swept = client.post("/v1/retention/sweep", headers=headers(*OFFICER))
     assert swept.status_code == 200, swept.text
@@ -216,10 +258,22 @@ def test_nothing_of_a_destroyed_household_is_left_but_the_log_and_opaque_audit_i
         ("family", "household_last_child"),
     ]
     replays = session.execute(
-        text("SELECT count(*) FROM idempotency_record WHERE key IN ('raw-family', 'raw-carer')")
+        text(
+            "SELECT count(*) FROM idempotency_record "
+            "WHERE key IN ('raw-family', 'raw-carer', 'raw-relationship')"
+        )
     ).scalar_one()
     assert replays == 0, "a stored create response of the household goes with it"
-    for model in (Person, Contact, Consent, SafeguardingRecord):
+    for model in (
+        Person,
+        Contact,
+        Consent,
+        SafeguardingRecord,
+        EducationRecord,
+        Relationship,
+        Document,
+        DocumentChunk,
+    ):
         assert session.execute(select(model)).first() is None, model.__name__
     verified = client.get("/v1/audit/verify", headers=headers(*OFFICER)).json()
     assert verified["ok"] is True
