@@ -30,6 +30,10 @@ from app.documents.router import router as documents_router
 from app.invitations.router import router as invitations_router
 from app.keys import service as keys_service
 from app.needs.router import router as needs_router
+from app.notifications import service as notifications_service
+from app.notifications.delivery import Deliverer
+from app.notifications.models import NotificationStatus
+from app.notifications.router import router as notifications_router
 from app.nurseries.router import router as nurseries_router
 from app.people.router import router as people_router
 from app.platform import logs, metrics, problems
@@ -143,6 +147,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.audit_seal_interval_seconds > 0:
         sealer = Sealer(get_engine(), settings.audit_seal_interval_seconds)
         sealer.start()
+    deliverer = None
+    if settings.notify_interval_seconds > 0:
+        deliverer = Deliverer(get_engine(), get_key_ring(), settings)
+        deliverer.start()
     if settings.report_facts_at_start:
         facts: ReportFacts = app.state.report_facts
         threading.Thread(
@@ -156,6 +164,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if sealer is not None:
             sealer.stop()
+        if deliverer is not None:
+            deliverer.stop()
 
 
 DOCS_ASSETS: Final = Path(fastapi_offline.__file__).parent / "static"
@@ -223,6 +233,7 @@ def create_app() -> FastAPI:
         decisions_router,
         reviews_router,
         rights_router,
+        notifications_router,
         retention_router,
         audit_router,
         centres_router,
@@ -287,6 +298,7 @@ def _database_gauges() -> dict[str, tuple[str, float]]:
     try:
         with get_engine().connect() as connection:
             awaiting = audit_service.awaiting_seal(connection)
+            notifications = notifications_service.counts(connection)
     except SQLAlchemyError:
         return {"ieys_database_up": ("1 when the database answered this scrape.", 0)}
     return {
@@ -294,6 +306,18 @@ def _database_gauges() -> dict[str, tuple[str, float]]:
         "ieys_audit_events_awaiting_seal": (
             "Committed audit events not yet appended to the hash chain.",
             awaiting,
+        ),
+        "ieys_notifications_pending": (
+            "Art 19 notifications awaiting their first delivery attempt or due again.",
+            notifications[NotificationStatus.PENDING.value],
+        ),
+        "ieys_notifications_failed": (
+            "Art 19 notifications whose last delivery attempt failed (retried with backoff).",
+            notifications[NotificationStatus.FAILED.value],
+        ),
+        "ieys_notifications_manual": (
+            "Art 19 notifications to recipients with no endpoint: for the officer to send.",
+            notifications[NotificationStatus.MANUAL.value],
         ),
     }
 

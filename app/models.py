@@ -7,6 +7,7 @@ from app.contacts import models as contacts_models
 from app.documents import models as documents_models
 from app.education import models as education_models
 from app.keys import models as keys_models
+from app.notifications import models as notifications_models
 from app.nurseries import models as nurseries_models
 from app.people import models as people_models
 from app.platform import idempotency, ratelimit
@@ -32,6 +33,7 @@ __all__ = [
     "idempotency",
     "keys_models",
     "metadata",
+    "notifications_models",
     "nurseries_models",
     "people_models",
     "ratelimit",

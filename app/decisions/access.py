@@ -33,6 +33,8 @@ from app.decisions import guard as low
 from app.decisions.guard import Allowed, Context, Declared, PurposeDep, Question, Subject, today
 from app.documents import service as documents_service
 from app.documents.models import Document
+from app.notifications import service as notifications_service
+from app.notifications.models import Notification
 from app.nurseries import service as nurseries_service
 from app.people import service as people_service
 from app.people.models import Family
@@ -90,6 +92,9 @@ class From(StrEnum):
     DOCUMENT = "document"
     """The path's `document_id`: the person it is about, decided for the document's own
     category."""
+    NOTIFICATION = "notification"
+    """The path's `notification_id`: an Art 19 notification's subject, whether or not the
+    subject's record still exists."""
 
 
 _PATHS: Final[Mapping[From, tuple[str, str]]] = {
@@ -100,6 +105,7 @@ _PATHS: Final[Mapping[From, tuple[str, str]]] = {
     From.HOLD: ("hold_id", "The legal hold's id."),
     From.RELATIONSHIP: ("relationship_id", "The relationship's id."),
     From.DOCUMENT: ("document_id", "The document's id."),
+    From.NOTIFICATION: ("notification_id", "The notification's id."),
 }
 _NURSERY_PATH: Final = ("nursery_id", "The nursery's id (GET /v1/nurseries).")
 _BODY_FROM: Final = frozenset({From.BODY_PERSON, From.BODY_SUBJECT})
@@ -227,6 +233,7 @@ class Access:
     hold: LegalHold | None = None
     relationship: Relationship | None = None
     document: Document | None = None
+    notification: Notification | None = None
     nursery_id: UUID | None = None
     """The nursery the path names (an enrolment's)."""
     family_key: WrappedKey | None = None
@@ -286,6 +293,7 @@ class _Loaded:
     hold: LegalHold | None = None
     relationship: Relationship | None = None
     document: Document | None = None
+    notification: Notification | None = None
     categories: frozenset[Category] | None = None
     """What the record itself says is asked (a document's category)."""
 
@@ -439,6 +447,12 @@ def _load(
                 loaded.categories = frozenset({category})
             loaded.document = document
             return loaded
+        case From.NOTIFICATION:
+            notification = notifications_service.get(session, ids["notification_id"])
+            if notification is None:
+                return _Loaded(Subject(None, UNKNOWN))
+            state = RecordState(kind=SubjectKind(notification.subject_kind))
+            return _Loaded(Subject(notification.subject_id, state), notification=notification)
         case From.NEW_HOUSEHOLD | From.NEW_PERSON:
             raise AssertionError("a new record is decided by _new")  # pragma: no cover
 
@@ -488,6 +502,7 @@ _NOT_FOUND: Final[Mapping[From, str]] = {
     From.HOLD: "No legal hold with this id.",
     From.RELATIONSHIP: "No relationship with this id.",
     From.DOCUMENT: "No document with this id.",
+    From.NOTIFICATION: "No notification with this id.",
 }
 _NOT_FOUND_IN_BODY: Final[Mapping[From, str]] = {
     From.BODY_PERSON: "no person with this id",
@@ -545,6 +560,7 @@ def _decide_spec(
         hold=loaded.hold,
         relationship=loaded.relationship,
         document=loaded.document,
+        notification=loaded.notification,
         nursery_id=ids.get("nursery_id"),
         query=query,
         listed=None if listed is None else listed.result,

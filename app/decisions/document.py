@@ -36,6 +36,7 @@ _PATH_SUBJECTS: Final = frozenset(
         From.HOLD,
         From.RELATIONSHIP,
         From.DOCUMENT,
+        From.NOTIFICATION,
     }
 )
 _GONE_SUBJECTS: Final = frozenset(
@@ -57,7 +58,8 @@ _STATUS_TEXT: Final[Mapping[int, str]] = {
     422: "Invalid input: each bad field is named in `errors`, never its value",
     428: "`If-Match` is missing",
     429: "Over the caller's rate (`IEYS_RATE_LIMIT_PER_MINUTE`): retry after `Retry-After`",
-    503: "The database does not answer: retry after `Retry-After`",
+    503: "The database does not answer, or a change's Art 19 notifications could not be "
+    "recorded (`notifications_not_recorded`, nothing changed): retry after `Retry-After`",
 }
 _PURPOSE_400: Final = "Missing or unknown `X-Purpose`, or a NUL character in the query"
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from app.decisions.access import Access, From, declare
 from app.decisions.guard import Context, today
+from app.notifications import service as notifications_service
 from app.people import records, schemas
 from app.people import service as people_service
 from app.people.models import Family
@@ -280,7 +281,10 @@ async def read_person(granted: ReadPerson, response: Response) -> schemas.Person
     summary="Rectify identity or contact fields (If-Match required)",
     description="The audit event's `detail` records `rectified`: each changed field with "
     "a keyed hash of its old value (never the value), and, with `X-Subject-Request-Id`, "
-    "the rectification case it answers. A child's date of birth may not be set to one "
+    "the rectification case it answers. Every recipient that received a corrected "
+    "category is told of the correction (Art 19, `GET /v1/people/{id}/notifications`), in "
+    "the same transaction: if that cannot be recorded, nothing changes (503 "
+    "`notifications_not_recorded`). A child's date of birth may not be set to one "
     "that makes the child 5 or older today (422).",
     response_model_exclude_unset=True,
 )
@@ -289,6 +293,7 @@ def patch_person(
     granted: PatchPerson,
     response: Response,
     session: SessionDep,
+    keys: KeysDep,
     subject_request_id: SubjectRequestId = None,
 ) -> schemas.PersonRead:
     if_match = granted.if_match
@@ -306,6 +311,16 @@ def patch_person(
         )
     view = people_service.find(session, current.id)
     assert view is not None
+    if notifications_service.disclosed(session, current.id):
+        notifications_service.rectified(
+            session,
+            keys,
+            view,
+            schemas.PersonRead,
+            current.values(),
+            view.values(),
+            granted.decision_id,
+        )
     response.headers["ETag"] = view.etag
     return granted.only(schemas.PersonRead, view.values())
 
@@ -321,6 +336,16 @@ def _record_routes(
     """`GET` and `PUT /people/{person_id}/<path>` for a per-person record: read it (only
     the categories the decision allows), replace it (If-Match from the last read)."""
     read_operation, write_operation = f"read_{kind.name}", f"write_{kind.name}"
+    write_description = " ".join(
+        part
+        for part in (
+            write_description,
+            "Replacing a record that exists is a rectification: every recipient that "
+            "received a category it corrects is told (Art 19), in the same transaction; if "
+            "that cannot be recorded, nothing changes (503 `notifications_not_recorded`).",
+        )
+        if part
+    )
     Read = Annotated[
         Access,
         declare(
@@ -361,7 +386,15 @@ def _record_routes(
         session: SessionDep,
         keys: KeysDep,
     ) -> BaseModel:
-        version = records.write(session, kind, granted.the_person(), body, keys, granted.if_match)
+        person = granted.the_person()
+        notify = notifications_service.disclosed(session, person.id)
+        before, old_version = records.read(session, kind, person, keys) if notify else ({}, 0)
+        version = records.write(session, kind, person, body, keys, granted.if_match)
+        if notify and old_version:
+            after = body.model_dump(exclude_unset=False)
+            notifications_service.rectified(
+                session, keys, person, kind.schema, before, after, granted.decision_id
+            )
         response.headers["ETag"] = people_service.etag(version)
         return body
 

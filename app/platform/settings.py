@@ -60,6 +60,16 @@ class Settings(BaseSettings):
 
     audit_seal_interval_seconds: float = 1.0
     """How often each instance tries to seal the audit chain (0 disables the thread)."""
+    notify_interval_seconds: float = 5.0
+    """How often each instance delivers the Art 19 notifications due (0 disables the
+    thread)."""
+    notify_timeout_seconds: float = 10.0
+    """How long a recipient's endpoint has to answer one notification."""
+    notify_backoff_base_seconds: float = 30.0
+    """The wait after a first failed attempt; it doubles after each further one."""
+    notify_backoff_max_seconds: float = 3600.0
+    """The longest wait between attempts: a notification is retried until it succeeds or
+    the officer closes it."""
     report_facts_at_start: bool = True
     """Build the reports' in-memory facts when the service starts, off the request path
     (false: at the first report)."""

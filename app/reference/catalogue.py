@@ -38,6 +38,12 @@ class Recipient:
     country: str
     transfer_safeguard: str | None
     """Outside the UK, the UK GDPR Chapter V safeguard a transfer to it rests on."""
+    notification_url: str | None = None
+    """Where it takes Art 19 notifications (an HTTPS endpoint); none: the officer sends
+    them by hand."""
+    signing_secret_ref: str | None = None
+    """The name of the environment variable holding the secret notifications to it are
+    signed with (HMAC-SHA256); the secret itself is never reference data."""
 
 
 def _load(name: str) -> list[dict[str, Any]]:
@@ -77,6 +83,8 @@ def recipients() -> dict[str, Recipient]:
             purpose=row["purpose"],
             country=row["country"],
             transfer_safeguard=row["transfer_safeguard"],
+            notification_url=row.get("notification_url"),
+            signing_secret_ref=row.get("signing_secret_ref"),
         )
         for row in _load("recipients.json")
     }

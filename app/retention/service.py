@@ -40,6 +40,8 @@ from app.consent.models import Consent
 from app.contacts.models import Contact
 from app.documents.models import Document, DocumentChunk
 from app.education.models import EducationRecord
+from app.notifications import service as notifications_service
+from app.notifications.models import Notification
 from app.nurseries.models import Enrolment
 from app.people.models import (
     CircumstancesRecord,
@@ -162,6 +164,10 @@ def delete_people(connection: Connection, person_ids: Sequence[UUID]) -> None:
         for column in PERSON_ROWS:
             connection.execute(delete(column.table).where(_among(dialect, column, chunk)))
         connection.execute(delete(person).where(_among(dialect, person.c.id, chunk)))
+        # Art 19 notifications outlive the record by opaque id only.
+        notifications_service.forget_where(
+            connection, _among(dialect, Notification.subject_id, chunk)
+        )
 
 
 def delete_families(connection: Connection, family_ids: Sequence[UUID]) -> None:

@@ -20,6 +20,8 @@ from app.consent.models import Consent
 from app.contacts.models import Contact
 from app.documents import service as documents_service
 from app.education.models import EducationRecord
+from app.notifications import service as notifications_service
+from app.notifications.models import NotificationEvent
 from app.people import service as people_service
 from app.people.models import CircumstancesRecord, Family, Person, SpecialCategoryRecord
 from app.people.service import PersonView
@@ -294,10 +296,15 @@ def decide(
         assert subject is not None, "the router loads a subject for anything but a refusal"
         if kind in (RequestType.ERASURE, RequestType.RESTRICTION, RequestType.OBJECTION):
             household_changed(session, [subject.row.family_id])
+        if kind in (RequestType.ERASURE, RequestType.RESTRICTION):
+            # Art 19: told in this transaction, before the erasure takes the record.
+            detail = {
+                "recipients_notified": _notify(session, keys, kind, subject, exempt, decision_id)
+            }
         if kind in PACKAGED:
             _store_package(session, case, subject, keys, on, exempt, body.reason)
         elif kind is RequestType.ERASURE:
-            detail = erase(
+            detail = (detail or {}) | erase(
                 session,
                 case,
                 subject,
@@ -326,6 +333,26 @@ def decide(
         detail={"outcome": outcome.value, **(detail or {})},
     )
     session.flush()
+
+
+def _notify(
+    session: Session,
+    keys: KeyRing,
+    kind: RequestType,
+    subject: PersonView,
+    kept: frozenset[Category],
+    decision_id: UUID,
+) -> list[str]:
+    """Every recipient of the erased (all but `kept`) or restricted data; returns their
+    codes for the case's history."""
+    event = (
+        NotificationEvent.ERASURE if kind is RequestType.ERASURE else NotificationEvent.RESTRICTION
+    )
+    touched = frozenset(Category) - kept
+    made = notifications_service.record(
+        session, keys, notifications_service.Change(event, subject, decision_id, touched)
+    )
+    return sorted({n.recipient for n in made})
 
 
 def _set(session: Session, person_id: UUID, **values: Any) -> None:

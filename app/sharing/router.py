@@ -71,6 +71,9 @@ def list_recipients(
                 name=recipients[code].name,
                 consent_type=recipients[code].consent_type,
                 purpose=recipients[code].purpose,
+                country=recipients[code].country,
+                transfer_safeguard=recipients[code].transfer_safeguard,
+                notifies_electronically=recipients[code].notification_url is not None,
             )
             for code in found.items
         ],

@@ -31,6 +31,15 @@ class RecipientOrganisationRead(BaseModel):
         "goes only under `safeguarding`, with a justification."
     )
     purpose: str = Field(description="What shares to it are for.")
+    country: str = Field(description="Where it is; `United Kingdom` or another country.")
+    transfer_safeguard: str | None = Field(
+        description="Outside the UK, the UK GDPR Chapter V safeguard a transfer rests on; "
+        "null inside the UK."
+    )
+    notifies_electronically: bool = Field(
+        description="Whether it takes Art 19 notifications at an endpoint of its own "
+        "(signed, `IEYS-Signature`); false: the officer sends them by hand."
+    )
 
 
 class RecipientOrganisationPage(BaseModel):

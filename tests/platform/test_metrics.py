@@ -105,6 +105,8 @@ def test_every_workers_requests_and_decisions_are_counted_and_no_personal_data_s
         # Nothing is sealed here (the sealer is off): every event awaits its seal.
         assert _sum(samples, "ieys_audit_events_awaiting_seal") == 8
         assert _sum(samples, "ieys_database_up") == 1
+        for gauge in ("pending", "failed", "manual"):
+            assert samples[(f"ieys_notifications_{gauge}", frozenset())] == 0
 
     text = httpx.get(f"{two_workers}/metrics", timeout=10).text
     assert family_id not in text

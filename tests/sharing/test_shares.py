@@ -358,6 +358,20 @@ def test_the_recipients_are_listed_with_the_consent_type_each_accepts(
     assert "X-Decision-Id" not in response.headers
 
 
+def test_each_recipient_names_its_country_transfer_safeguard_and_how_it_is_told_of_changes(
+    client: TestClient, headers: Headers
+) -> None:
+    response = client.get("/v1/recipients", headers=headers("health_visitor"))
+    listed = {item["code"]: item for item in response.json()["items"]}
+    # The notice does not state IPINFA's country or safeguard: the council confirms them.
+    assert listed["ipinfa"]["country"] == "to be confirmed by the council"
+    assert listed["ipinfa"]["transfer_safeguard"] == "to be confirmed by the council"
+    assert listed["police"]["country"] == "United Kingdom"
+    assert listed["police"]["transfer_safeguard"] is None
+    # No recipient's endpoint is known yet: the officer tells each by hand.
+    assert {item["notifies_electronically"] for item in listed.values()} == {False}
+
+
 def test_the_recipients_are_paginated(client: TestClient, headers: Headers) -> None:
     h = headers("health_visitor")
     first = client.get("/v1/recipients", params={"limit": 3}, headers=h).json()
