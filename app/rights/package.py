@@ -28,6 +28,7 @@ from app.contacts.schemas import ContactRead
 from app.documents import service as documents_service
 from app.documents.schemas import DocumentRead
 from app.education.schemas import Education
+from app.notifications import service as notifications_service
 from app.nurseries.models import Enrolment
 from app.nurseries.schemas import EnrolmentRead
 from app.people import records
@@ -336,12 +337,26 @@ class _Builder:
                 actor_role=d.actor_role,
                 actor_org=d.actor_org,
                 disclosed_at=as_utc(d.disclosed_at),
+                disclosure_id=d.id,
             )
             for d in self.session.execute(
                 select(Disclosure)
                 .where(Disclosure.subject_id == person_id)
                 .order_by(Disclosure.disclosed_at)
             ).scalars()
+        ]
+        record.recipients_told = [
+            schemas.RecipientToldRead(
+                recipient=n.recipient,
+                disclosure_id=n.disclosure_id,
+                event=n.event,
+                categories=[Category(c) for c in _split(n.categories)],
+                status=n.status,
+                created_at=as_utc(n.created_at),
+                delivered_at=n.delivered_at and as_utc(n.delivered_at),
+                closed_reason=n.closed_reason,
+            )
+            for n in notifications_service.for_subject(self.session, person_id)
         ]
 
 

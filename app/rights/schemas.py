@@ -223,6 +223,27 @@ class DisclosureRead(BaseModel):
     actor_role: Role = tagged(SERVICES)
     actor_org: str = tagged(SERVICES)
     disclosed_at: datetime = tagged(SERVICES)
+    disclosure_id: UUID | None = tagged(
+        SERVICES, default=None, description="The id the recipient was given with the package."
+    )
+
+
+class RecipientToldRead(BaseModel):
+    """A recipient told of a rectification, erasure or restriction of data it received
+    (Art 19): which disclosure, what happened, and whether it has been told yet."""
+
+    recipient: str = tagged(SERVICES)
+    disclosure_id: UUID = tagged(SERVICES)
+    event: str = tagged(SERVICES, description="`rectification`, `erasure` or `restriction`.")
+    categories: list[Category] = tagged(SERVICES)
+    status: str = tagged(
+        SERVICES,
+        description="`delivered`; `pending`, `failed` or `manual` while it is still to be "
+        "told; `closed` with the officer's reason.",
+    )
+    created_at: datetime = tagged(SERVICES)
+    delivered_at: datetime | None = tagged(SERVICES, default=None)
+    closed_reason: str | None = tagged(SERVICES, default=None)
 
 
 class AccessLogItem(BaseModel):
@@ -287,6 +308,11 @@ class HeldRecord(BaseModel):
     retention: RetentionRead | None = tagged(SERVICES, default=None)
     sources: list[SourceRead] = tagged(SERVICES, default_factory=list)
     disclosures: list[DisclosureRead] = tagged(SERVICES, default_factory=list)
+    recipients_told: list[RecipientToldRead] = tagged(
+        SERVICES,
+        default_factory=list,
+        description="Recipients told of a rectification, erasure or restriction (Art 19).",
+    )
     access_log: list[AccessLogItem] = tagged(SERVICES, default_factory=list)
 
 

@@ -272,3 +272,23 @@ def test_the_open_notifications_are_counted_by_status_for_the_metrics(
     after = notifications_service.counts(session.connection())
     assert after["manual"] == before["manual"] + 1
     assert after["pending"] == before["pending"]
+
+
+def test_the_access_package_lists_the_recipients_told(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session, given_name="Jon")
+    shared = share(client, headers, child, "identity")
+    assert patch(client, headers, child, {"given_name": "John"}).status_code == 200
+    case = open_case(client, headers, child.id, type="access")
+    assert decide(client, headers, case["id"]).status_code == 200
+    exported = client.get(f"/v1/subject-requests/{case['id']}/export", headers=headers(*OFFICER))
+    assert exported.status_code == 200, exported.text
+    (record,) = exported.json()["people"]
+    (disclosure,) = record["disclosures"]
+    assert disclosure["disclosure_id"] == shared["disclosure_id"]
+    (notice,) = record["recipients_told"]
+    assert notice["recipient"] == "childrens_social_care"
+    assert notice["disclosure_id"] == shared["disclosure_id"]
+    assert notice["event"] == "rectification"
+    assert notice["status"] == "manual"
