@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import console
 from app.audit import service as audit_service
 from app.audit import unit_of_work  # noqa: F401 - keeps decisions when a request fails
 from app.audit.router import router as audit_router
@@ -244,6 +245,7 @@ def create_app() -> FastAPI:
     ):
         v1.include_router(router)
     app.include_router(v1)
+    console.install(app)
 
     @app.get("/health/live", tags=["health"], summary="The process is up")
     def live() -> dict[str, str]:

@@ -48,7 +48,7 @@ def test_secrets_are_required_from_the_environment_never_written_in_the_file(
     services: dict[str, Any],
 ) -> None:
     environment = services["app-1"]["environment"]
-    for name in ("IEYS_JWT_SECRET", "IEYS_ENCRYPTION_KEY"):
+    for name in ("IEYS_JWT_SECRET", "IEYS_ENCRYPTION_KEY", "IEYS_CONSOLE_SESSION_KEY"):
         assert environment[name].startswith("${" + name + ":?")
 
 

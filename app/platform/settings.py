@@ -9,6 +9,7 @@ from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "ieys-development-secret-do-not-use-in-production"
+DEVELOPMENT_CONSOLE_KEY = "ieys-console-development-key-do-not-use-in-production"
 # 32 bytes, base64: the development key-encryption key. Refused in production.
 DEVELOPMENT_ENCRYPTION_KEY = "aWV5cy1kZXZlbG9wbWVudC1rZWstbm90LWZvci1wcmQ="
 
@@ -60,6 +61,18 @@ class Settings(BaseSettings):
 
     audit_seal_interval_seconds: float = 1.0
     """How often each instance tries to seal the audit chain (0 disables the thread)."""
+    console_session_key: SecretStr = SecretStr(DEVELOPMENT_CONSOLE_KEY)
+    """Seals the console's session cookie (encrypted and signed); refused in production
+    at its development value."""
+    console_session_seconds: int = 8 * 3600
+    """How long a console sign-in lasts."""
+    oidc_issuer: str | None = None
+    """The council's identity provider (OpenID Connect discovery at
+    `<issuer>/.well-known/openid-configuration`); unset: no console sign-in in
+    production."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scope: str = "openid profile"
     notify_interval_seconds: float = 5.0
     """How often each instance delivers the Art 19 notifications due (0 disables the
     thread)."""
@@ -84,6 +97,8 @@ class Settings(BaseSettings):
                 and self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
             ):
                 raise ValueError("IEYS_JWT_SECRET must be set in production")
+            if self.console_session_key.get_secret_value() == DEVELOPMENT_CONSOLE_KEY:
+                raise ValueError("IEYS_CONSOLE_SESSION_KEY must be set in production")
         if self.jwt_algorithm is JwtAlgorithm.RS256 and not (self.jwt_public_key or self.jwks_url):
             raise ValueError("RS256 needs IEYS_JWT_PUBLIC_KEY or IEYS_JWKS_URL")
         if self.jwt_max_lifetime_seconds < 1:

@@ -255,6 +255,7 @@ OPERATION_PURPOSES: Final[Mapping[str, frozenset[Purpose]]] = MappingProxyType(
         "close_notification": OFFICER,
         "person_notifications": OFFICER,
         "place_legal_hold": LEGAL,
+        "list_legal_holds": LEGAL,
         "release_legal_hold": LEGAL,
         "list_invitations": frozenset({Purpose.SERVICE_INVITATION}),
         "needs_assessment": frozenset({Purpose.NEEDS_ASSESSMENT}),

@@ -56,6 +56,15 @@ ReleaseHold = Annotated[
     Access,
     declare("release_legal_hold", Action.WRITE, HOLD_CATEGORIES, "legal_hold", subject=From.HOLD),
 ]
+ListHolds = Annotated[
+    Access,
+    declare(
+        "list_legal_holds",
+        Action.LIST,
+        categories_of(schemas.LegalHoldPage),
+        "legal_hold",
+    ),
+]
 ListDue = Annotated[Access, declare("list_due", Action.LIST, DUE_CATEGORIES, "retention_due")]
 Sweep = Annotated[
     Access,
@@ -68,6 +77,26 @@ Sweep = Annotated[
         shape=_sweep_action,
     ),
 ]
+
+
+@router.get(
+    "/legal-holds",
+    summary="Legal holds, newest first (in force unless `active=false` is asked)",
+    description="Officer only, `X-Purpose: legal_claims`: the holds pausing destruction, "
+    "so one can be released.",
+)
+def list_legal_holds(
+    _granted: ListHolds,
+    session: SessionDep,
+    active: bool = True,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> schemas.LegalHoldPage:
+    found = retention_service.holds_page(session, active=active, limit=limit, cursor=cursor)
+    return schemas.LegalHoldPage(
+        items=[schemas.LegalHoldRead(**retention_service.hold_values(h)) for h in found.items],
+        next_cursor=found.next_cursor,
+    )
 
 
 @router.post(

@@ -38,6 +38,15 @@ class LegalHoldRead(BaseModel):
     active: bool = tagged(SERVICES)
 
 
+class LegalHoldPage(BaseModel):
+    """Legal holds, newest first."""
+
+    items: list[LegalHoldRead] = tagged(SERVICES)
+    next_cursor: str | None = tagged(
+        SERVICES, default=None, description="Pass as `cursor` for the next page; null on the last."
+    )
+
+
 class DueRead(BaseModel):
     subject_id: UUID = tagged(ID)
     subject_kind: SubjectKind = tagged(ID)

@@ -320,6 +320,20 @@ def release_hold(session: Session, hold: LegalHold, released_by: str) -> LegalHo
     return hold
 
 
+def holds_page(session: Session, *, active: bool, limit: int, cursor: str | None) -> Any:
+    query = select(LegalHold).where(
+        LegalHold.released_at.is_(None) if active else LegalHold.released_at.is_not(None)
+    )
+    return keyset_page(
+        session,
+        query,
+        (LegalHold.placed_at, LegalHold.id),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+
+
 def hold_values(hold: LegalHold) -> dict[str, Any]:
     return {
         "id": hold.id,

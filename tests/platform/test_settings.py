@@ -22,11 +22,21 @@ def test_production_refuses_the_development_encryption_key() -> None:
         Settings(environment="production", jwt_secret="a-real-secret-from-the-vault-0123456789")
 
 
+def test_production_refuses_the_development_console_session_key() -> None:
+    with pytest.raises(ValidationError, match="IEYS_CONSOLE_SESSION_KEY"):
+        Settings(
+            environment="production",
+            jwt_secret="a-real-secret-from-the-vault-0123456789",
+            encryption_key=STRONG_KEY,
+        )
+
+
 def test_production_starts_with_its_own_secrets() -> None:
     settings = Settings(
         environment="production",
         jwt_secret="a-real-secret-from-the-vault-0123456789",
         encryption_key=STRONG_KEY,
+        console_session_key="another-real-secret-from-the-vault-987654",
     )
     assert settings.environment == "production"
 
