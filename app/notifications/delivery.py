@@ -147,13 +147,14 @@ def _deliver_one(
         return False
     recipient = catalogue.recipients().get(notification.recipient)
     started = utcnow()
-    if recipient is None or recipient.notification_url is None:
+    url = catalogue.notification_url(recipient) if recipient is not None else None
+    if recipient is None or url is None:
         outcome = Outcome(None, "the recipient takes no notification electronically")
     else:
         corrected = service.corrected_of(session, notification, keys)
         body = orjson.dumps(service.message(notification, corrected, started))
         secret = os.environ.get(recipient.signing_secret_ref or "") or None
-        outcome = _post(client, recipient.notification_url, secret, body)
+        outcome = _post(client, url, secret, body)
     finished = utcnow()
     # Only while the lease is still this worker's: an officer may have closed it.
     session.refresh(notification)

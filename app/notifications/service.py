@@ -164,7 +164,7 @@ def _record(session: Session, keys: KeyRing, change: Change) -> list[Notificatio
         if not touched:
             continue
         recipient = catalogue.recipients().get(disclosure.recipient)
-        electronic = recipient is not None and recipient.notification_url is not None
+        electronic = recipient is not None and catalogue.notification_url(recipient) is not None
         notification = Notification(
             id=uuid4(),
             disclosure_id=disclosure.id,

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_scope: str = "openid profile"
+    recipient_endpoints: dict[str, str] = {}
+    """Per deployment, where recipients take Art 19 notifications: JSON, recipient code
+    to HTTPS URL (`{"gp_practice": "https://..."}`); it wins over the reference data's
+    `notification_url`."""
     notify_interval_seconds: float = 5.0
     """How often each instance delivers the Art 19 notifications due (0 disables the
     thread)."""

@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 from uuid import UUID
 
+from app.platform.settings import get_settings
 from app.policy.vocabulary import ConsentType, Role
 
 
@@ -88,6 +89,12 @@ def recipients() -> dict[str, Recipient]:
         )
         for row in _load("recipients.json")
     }
+
+
+def notification_url(recipient: Recipient) -> str | None:
+    """Where the recipient takes Art 19 notifications: the deployment's
+    `IEYS_RECIPIENT_ENDPOINTS`, else the reference data; none: by hand."""
+    return get_settings().recipient_endpoints.get(recipient.code) or recipient.notification_url
 
 
 def role_belongs_to(role: Role, org: str) -> bool:

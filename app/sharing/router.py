@@ -73,7 +73,7 @@ def list_recipients(
                 purpose=recipients[code].purpose,
                 country=recipients[code].country,
                 transfer_safeguard=recipients[code].transfer_safeguard,
-                notifies_electronically=recipients[code].notification_url is not None,
+                notifies_electronically=catalogue.notification_url(recipients[code]) is not None,
             )
             for code in found.items
         ],
