@@ -42,7 +42,7 @@ from app.people.service import PersonView
 from app.platform import idempotency as idempotency_store
 from app.platform.categories import categories_of
 from app.platform.crypto import DecryptionFailed, FieldCipher, WrappedKey, get_key_ring
-from app.platform.db import SessionDep, complete
+from app.platform.db import SessionDep, complete, statement_at_a_time
 from app.platform.problems import NotFound, Unprocessable
 from app.policy.model import RecordState
 from app.policy.rules import OPERATION_PURPOSES
@@ -110,6 +110,9 @@ _PATHS: Final[Mapping[From, tuple[str, str]]] = {
 _NURSERY_PATH: Final = ("nursery_id", "The nursery's id (GET /v1/nurseries).")
 _BODY_FROM: Final = frozenset({From.BODY_PERSON, From.BODY_SUBJECT})
 _NEW: Final = frozenset({From.NEW_HOUSEHOLD, From.NEW_PERSON})
+_ONE_STATEMENT_READS: Final = frozenset({From.PERSON, From.IDENTIFIER})
+"""Reads that write exactly one audit row, one INSERT (no subjects list beside it): run
+statement at a time on PostgreSQL (`app.platform.db.statement_at_a_time`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -713,6 +716,8 @@ def _work(
     idempotency: idempotency_store.Idempotency | None,
     if_match: str | None = None,
 ) -> Access:
+    if spec.commits_first and spec.subject in _ONE_STATEMENT_READS:
+        statement_at_a_time(ctx.session)
     stored = idempotency.stored(ctx.session) if idempotency is not None else None
     if spec.subject in _NEW and stored is not None:
         access = _new(ctx, spec, body, stored.subject_id)

@@ -100,6 +100,22 @@ def on_request_end(*, committed: CommitHook, failed: FailureHook) -> None:
     _AFTER_ROLLBACK.append(failed)
 
 
+def statement_at_a_time(session: Session) -> None:
+    """For a read whose only write is its one audit row, on PostgreSQL: each statement
+    commits as it runs, so the read costs its SELECTs and one INSERT, without the BEGIN
+    and COMMIT round trips of a transaction around them. READ COMMITTED gave each
+    statement its own snapshot already; the audit row is durable when its INSERT
+    returns, before anything is answered. The connection's isolation level is reset
+    when it goes back to the pool."""
+    bind = session.get_bind()
+    if (
+        isinstance(bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and not session.in_transaction()
+    ):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def complete(session: Session) -> None:
     """Commit the request's work (and its decisions) together."""
     try:
