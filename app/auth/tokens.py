@@ -23,6 +23,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 from uuid import UUID
@@ -439,6 +440,23 @@ def mint_token(
     return jwt.encode(
         claims, settings.jwt_secret.get_secret_value(), algorithm=JwtAlgorithm.HS256.value
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopmentSession:
+    sub: str
+    role: Role
+    org: str
+    token: str
+
+
+def development_officer(settings: Settings, *, seconds: int) -> DevelopmentSession:
+    """The console's development sign-in: a token for the data protection officer (the
+    console's only user), refused by the caller in production."""
+    role, sub = Role.DATA_PROTECTION_OFFICER, "development-officer"
+    org = _first_organisation(role)
+    token = mint_token(settings, role=role, org=org, sub=sub, ttl_seconds=seconds)
+    return DevelopmentSession(sub=sub, role=role, org=org, token=token)
 
 
 def _first_organisation(role: Role) -> str:

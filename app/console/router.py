@@ -16,19 +16,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 
-from app.auth.tokens import mint_token
+from app.auth.tokens import development_officer
 from app.console import api, oidc
 from app.console import session as console_session
 from app.console.session import ConsoleSession
 from app.platform.settings import Environment as Deployment
 from app.platform.settings import get_settings
-from app.policy.vocabulary import Role
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 RIGHTS: Final = "subject_rights"
 LEGAL: Final = "legal_claims"
-OFFICER_ORG: Final = "E09000007"
 NONCE_BYTES: Final = 16
 
 templates = Jinja2Templates(
@@ -159,17 +157,14 @@ def sign_in(request: Request, csrf: Csrf) -> Response:
     if not console_session.same(str(pre.get("csrf", "")), csrf):
         raise CsrfRefused
     seconds = min(settings.console_session_seconds, settings.jwt_max_lifetime_seconds)
-    sub = "development-officer"
-    token = mint_token(
-        settings, role=Role.DATA_PROTECTION_OFFICER, org=OFFICER_ORG, sub=sub, ttl_seconds=seconds
-    )
+    officer = development_officer(settings, seconds=seconds)
     response = _see_other("/console")
     console_session.start(
         response,
-        sub=sub,
-        role=Role.DATA_PROTECTION_OFFICER.value,
-        org=OFFICER_ORG,
-        token=token,
+        sub=officer.sub,
+        role=officer.role.value,
+        org=officer.org,
+        token=officer.token,
         seconds=seconds,
     )
     return response
@@ -592,7 +587,7 @@ async def notifications(
 
 
 @router.post("/notifications/{notification_id}/close")
-async def close_notification(
+async def close_notification_page(
     request: Request,
     session: SessionDep,
     notification_id: UUID,

@@ -131,16 +131,21 @@ def test_a_code_exchanged_without_its_pkce_verifier_is_refused(
     assert provider.refused == ["code-3"]
 
 
-def test_a_provider_token_for_another_role_starts_no_session(
+def test_a_provider_token_for_another_role_is_refused_by_the_guard_on_every_page(
     browser_client: TestClient, provider: Provider
 ) -> None:
     provider.role = Role.HEALTH_VISITOR
     asked = _authorise(browser_client, provider, "code-4")
     back = browser_client.get(
-        "/console/oidc/callback", params={"code": "code-4", "state": asked["state"]}
+        "/console/oidc/callback",
+        params={"code": "code-4", "state": asked["state"]},
+        follow_redirects=False,
     )
-    assert back.status_code == 401
-    assert browser_client.get("/console", follow_redirects=False).status_code == 303
+    assert back.status_code == 303
+    for path in ("/console", "/console/requests", "/console/retention", "/console/audit"):
+        refused = browser_client.get(path)
+        assert refused.status_code == 403, path
+        assert "purpose_not_permitted" in refused.text
 
 
 def test_the_sign_in_page_offers_the_councils_provider_once_configured(

@@ -104,4 +104,5 @@ def test_production_refuses_the_development_key_among_the_previous_keys() -> Non
             jwt_secret="a-real-secret-from-the-vault-0123456789",
             encryption_key=STRONG_KEY,
             encryption_previous_keys=DEVELOPMENT_ENCRYPTION_KEY,
+            console_session_key="another-real-secret-from-the-vault-987654",
         )
