@@ -280,3 +280,17 @@ def test_a_notification_to_send_by_hand_is_closed_from_its_page(
     )
     assert "The notification was closed" in closed.text
     assert "No recipient is waiting" in closed.text
+
+
+def test_no_console_page_shares_its_name_with_an_operation_of_the_api() -> None:
+    from fastapi.routing import APIRoute
+
+    from app.decisions.access import DECLARED
+    from app.main import create_app
+
+    app = create_app()
+    console = {route.name for route in console_router.router.routes if isinstance(route, APIRoute)}
+    documented = {
+        op["operationId"] for path in app.openapi()["paths"].values() for op in path.values()
+    }
+    assert not console & (documented | set(DECLARED))
