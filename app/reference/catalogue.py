@@ -47,10 +47,56 @@ class Recipient:
     signed with (HMAC-SHA256); the secret itself is never reference data."""
 
 
+@dataclass(frozen=True, slots=True)
+class SupervisoryAuthority:
+    name: str
+    website: str
+    telephone: str
+    email: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class RightText:
+    right: str
+    article: str
+    request_type: str | None
+    """The subject request it is made as; None for a consent's withdrawal (recorded on
+    the consent itself)."""
+    statement: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessStatements:
+    """The words an access package states beside the data (Art 15(1) and (2)): the
+    privacy notice's, quoted, where it states them, and the controller's contacts."""
+
+    controller: str
+    rights_notice: str
+    rights_how: str
+    rights: tuple[RightText, ...]
+    complaint_notice: str
+    complaints_first: str
+    authority: SupervisoryAuthority
+    sources_notice: str
+    automated_decision_making: bool
+    automated_notice: str
+    transfers_none: str
+    transfers_some: str
+
+
+def _text(name: str) -> str:
+    return resources.files("app.reference").joinpath("data", name).read_text("utf-8")
+
+
 def _load(name: str) -> list[dict[str, Any]]:
-    text = resources.files("app.reference").joinpath("data", name).read_text("utf-8")
-    rows: list[dict[str, Any]] = json.loads(text)
+    rows: list[dict[str, Any]] = json.loads(_text(name))
     return rows
+
+
+def _load_object(name: str) -> dict[str, Any]:
+    row: dict[str, Any] = json.loads(_text(name))
+    return row
 
 
 @lru_cache
@@ -100,3 +146,40 @@ def notification_url(recipient: Recipient) -> str | None:
 def role_belongs_to(role: Role, org: str) -> bool:
     organisation = organisations().get(org)
     return organisation is not None and role in organisation.roles
+
+
+@lru_cache
+def access_statements() -> AccessStatements:
+    """From access_statements.json (the notice's words) and controller.json (contacts)."""
+    row = _load_object("access_statements.json")
+    controller = _load_object("controller.json")
+    authority = controller["supervisory_authority"]
+    rights = row["rights"]
+    return AccessStatements(
+        controller=controller["name"],
+        rights_notice=rights["notice"],
+        rights_how=rights["how"],
+        rights=tuple(
+            RightText(
+                right=r["right"],
+                article=r["article"],
+                request_type=r["request_type"],
+                statement=r["statement"],
+            )
+            for r in rights["each"]
+        ),
+        complaint_notice=row["complaint"]["notice"],
+        complaints_first=controller["complaints_first"],
+        authority=SupervisoryAuthority(
+            name=authority["name"],
+            website=authority["website"],
+            telephone=authority["telephone"],
+            email=authority["email"],
+            address=authority["address"],
+        ),
+        sources_notice=row["sources"]["notice"],
+        automated_decision_making=bool(row["automated_decision_making"]["used"]),
+        automated_notice=row["automated_decision_making"]["notice"],
+        transfers_none=row["transfers"]["none"],
+        transfers_some=row["transfers"]["some"],
+    )

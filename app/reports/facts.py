@@ -1,15 +1,15 @@
 """What the take-up and impact reports count, held in each process's memory.
 
-Ethnicity and development-review outcomes are encrypted under each household's key
-(DOMAIN.md), so SQL cannot group by them, and a report over a million children that
-streams every child from SQL to look its value up takes tens of seconds. So each
-process keeps, in memory only, one compact column per fact a report needs about each
-child (household, date of birth, area, destruction date, restriction, upheld objection,
-first written objection, ethnic category) and each child's contact (when, which
-service, whether a review and its outcome), as numpy arrays of small integer codes: a
-report is a few vectorised passes over them, never a query. Nothing decrypted is written
-anywhere: not to a table, an index, a view or a log. Process memory is not a backup, and
-each instance builds its own.
+Ethnicity, development-review outcomes and education attainment are encrypted under
+each household's key (DOMAIN.md), so SQL cannot group by them, and a report over a
+million children that streams every child from SQL to look its value up takes tens of
+seconds. So each process keeps, in memory only, one compact column per fact a report
+needs about each child (household, date of birth, area, destruction date, restriction,
+upheld objection, first written objection, ethnic category, recorded attainment) and
+each child's contact (when, which service, whether a review and its outcome), as numpy
+arrays of small integer codes: a report is a few vectorised passes over them, never a
+query. Nothing decrypted is written anywhere: not to a table, an index, a view or a log.
+Process memory is not a backup, and each instance builds its own.
 
 The index is built when the service starts (and at the first report if that build could
 not run), streamed in household order with each household's key unwrapped once, and kept
@@ -44,6 +44,9 @@ from sqlalchemy.orm import Session
 
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactKind, ReviewOutcome
+from app.education.models import EducationRecord
+from app.education.schemas import Attainment
+from app.education.service import AAD_TABLE as EDUCATION_AAD
 from app.people.models import FamilyKey, Person, SpecialCategoryRecord
 from app.platform.crypto import FieldCipher, KeyRing, field_aad
 from app.platform.identifiers import EthnicCategory
@@ -55,13 +58,15 @@ from app.rights.schemas import RequestType
 
 ETHNIC_CODES: Final = tuple(code.value for code in EthnicCategory)
 OUTCOME_CODES: Final = tuple(outcome.value for outcome in ReviewOutcome)
+ATTAINMENT_CODES: Final = tuple(level.value for level in Attainment)
 _ETHNIC_INDEX: Final = {code: i for i, code in enumerate(ETHNIC_CODES)}
 _OUTCOME_INDEX: Final = {code: i for i, code in enumerate(OUTCOME_CODES)}
+_ATTAINMENT_INDEX: Final = {code: i for i, code in enumerate(ATTAINMENT_CODES)}
 
 NEVER: Final = int(np.iinfo(np.int32).max)
 """A day later than any: no destruction date, no written objection."""
 NOT_HELD: Final = -1
-"""No ethnic category recorded, no outcome, no service named."""
+"""No ethnic category recorded, no outcome, no attainment, no service named."""
 
 GAP_GRACE: Final = 3600.0
 """Seconds a missing seq is waited for: longer than any transaction the service runs."""
@@ -89,12 +94,14 @@ CHILD_COLUMNS: Final[Mapping[str, type[np.generic]]] = {
     "upheld": np.bool_,
     "objected_on": np.int32,
     "ethnicity": np.int8,
+    "attainment": np.int8,
     "live": np.bool_,
 }
 """Per child: its id (two halves), household, dates as ordinals, area as an index of
 area_levels(), the engine's flags, the day its first written objection was received,
-its ethnic category (an index of ETHNIC_CODES), and whether this slot is current (a
-reloaded household's earlier slots are not)."""
+its ethnic category (an index of ETHNIC_CODES), the attainment its education record
+holds (an index of ATTAINMENT_CODES), and whether this slot is current (a reloaded
+household's earlier slots are not)."""
 
 CONTACT_COLUMNS: Final[Mapping[str, type[np.generic]]] = {
     "child": np.int32,
@@ -207,11 +214,18 @@ class ReportFacts:
 
     def ethnicity(self, child_id: UUID) -> str | None:
         """The ethnic category held for a child (what a report would count it under)."""
+        return self._code(child_id, "ethnicity", ETHNIC_CODES)
+
+    def attainment(self, child_id: UUID) -> str | None:
+        """The attainment held for a child (what the impact report would count it under)."""
+        return self._code(child_id, "attainment", ATTAINMENT_CODES)
+
+    def _code(self, child_id: UUID, column: str, codes: tuple[str, ...]) -> str | None:
         slot = self._slot(child_id)
         if slot is None:
             return None
-        code = int(self.children["ethnicity"][slot])
-        return None if code == NOT_HELD else ETHNIC_CODES[code]
+        code = int(self.children[column][slot])
+        return None if code == NOT_HELD else codes[code]
 
     def _slot(self, child_id: UUID) -> int | None:
         hi, lo = _split(child_id)
@@ -310,16 +324,25 @@ class ReportFacts:
 
     def _load(self, connection: Connection, keys: KeyRing, families: Sequence[UUID] | None) -> None:
         """Decrypt and hold the households' children and contacts (every household's
-        when None): streamed, each household's key unwrapped once for its children and
-        its reviews."""
+        when None): streamed, each household's key unwrapped once for its children (their
+        ethnicity and attainment) and its reviews."""
         ciphers = _Ciphers(keys)
         objected = _objections(connection, families)
         slots: dict[UUID, int] = {}
         numbers = self._families
         for rows in _partitions(connection, _children(families)):
-            (ids, family_ids, born, centres, restricted, upheld, destroy_on, tokens, *key) = zip(
-                *rows, strict=True
-            )
+            (
+                ids,
+                family_ids,
+                born,
+                centres,
+                restricted,
+                upheld,
+                destroy_on,
+                tokens,
+                attained,
+                *key,
+            ) = zip(*rows, strict=True)
             first = self.children.size
             slots.update((child_id, first + i) for i, child_id in enumerate(ids))
             self.children.append(
@@ -341,6 +364,15 @@ class ReportFacts:
                             NOT_HELD,
                         )
                         for i, f, k, kek, token in zip(ids, family_ids, *key, tokens, strict=True)
+                    ],
+                    "attainment": [
+                        NOT_HELD
+                        if token is None
+                        else _ATTAINMENT_INDEX.get(
+                            ciphers.open(f, k, kek, EDUCATION_AAD, "attainment", i, token),
+                            NOT_HELD,
+                        )
+                        for i, f, k, kek, token in zip(ids, family_ids, *key, attained, strict=True)
                     ],
                     "live": [True] * len(ids),
                 }
@@ -446,10 +478,12 @@ def _children(families: Sequence[UUID] | None) -> Select[*tuple[Any, ...]]:
             Person.objection_upheld,
             Person.destroy_on,
             SpecialCategoryRecord.ethnicity,
+            EducationRecord.attainment,
             FamilyKey.wrapped_key,
             FamilyKey.kek_id,
         )
         .outerjoin(SpecialCategoryRecord, SpecialCategoryRecord.person_id == Person.id)
+        .outerjoin(EducationRecord, EducationRecord.person_id == Person.id)
         .outerjoin(FamilyKey, FamilyKey.family_id == Person.family_id)
         .where(CHILD, *_of(families))
     )

@@ -28,6 +28,17 @@ class Dimension(StrEnum):
     SERVICE = "service"
 
 
+class ImpactOutcome(StrEnum):
+    """What the impact report counts children by (API.md: outcomes of development reviews;
+    issue 13: education outcomes too)."""
+
+    DEVELOPMENT_REVIEW = "development_review"
+    """The outcome of the child's latest development review in the period (`health`)."""
+    ATTAINMENT = "attainment"
+    """The attainment the child's education record holds (`education`): progress against
+    the Early Years Foundation Stage's expected level of development."""
+
+
 CANONICAL_ORDER: Final = tuple(Dimension)
 """Tables are always built in this order, whatever order `by=` names them in, so that two
 reports sharing a total protect it alike (app.reports.disclosure)."""

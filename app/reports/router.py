@@ -16,7 +16,7 @@ from app.policy.vocabulary import Action, Category
 from app.reports import disclosure, schemas
 from app.reports import service as reports_service
 from app.reports.facts import ReportFacts, get_report_facts
-from app.reports.population import CANONICAL_ORDER, Dimension
+from app.reports.population import CANONICAL_ORDER, Dimension, ImpactOutcome
 
 router = APIRouter(tags=["reports"])
 
@@ -32,6 +32,10 @@ TAKE_UP_CATEGORIES: Final = frozenset({Category.IDENTITY, Category.CONTACT, Cate
 IMPACT_CATEGORIES: Final = frozenset(
     {Category.IDENTITY, Category.CONTACT, Category.SERVICES, Category.HEALTH}
 )
+EDUCATION_IMPACT_CATEGORIES: Final = frozenset(
+    {Category.IDENTITY, Category.CONTACT, Category.SERVICES, Category.EDUCATION}
+)
+"""The impact report by attainment reaches education outcomes, and no health data."""
 IMPACT_BY: Final = (Dimension.AREA, Dimension.AGE_BAND, Dimension.SERVICE)
 
 
@@ -92,6 +96,8 @@ class ImpactAsk:
     last: date
     period: reports_service.Period
     by: Dimension | None
+    outcome: ImpactOutcome | None
+    """As asked: None when the request did not name one (development reviews)."""
 
 
 def _take_up_ask(
@@ -111,10 +117,20 @@ def _impact_ask(
     by: Annotated[
         Dimension | None, Query(description="One of `area`, `age_band`, `service`.")
     ] = None,
+    outcome: Annotated[
+        ImpactOutcome | None,
+        Query(
+            description="What children are counted by: `development_review` (the default), "
+            "the outcome of each child's latest development review in the period; or "
+            "`attainment`, the education outcome: the attainment each child's education "
+            "record holds, against the Early Years Foundation Stage's expected level of "
+            "development (`emerging`, `expected`, `exceeding`), as recorded now."
+        ),
+    ] = None,
 ) -> ImpactAsk:
     if by is not None and by not in IMPACT_BY:
         raise Unprocessable("by", "one of area, age_band, service")
-    return ImpactAsk(first, last, _period(first, last), by)
+    return ImpactAsk(first, last, _period(first, last), by, outcome)
 
 
 def _take_up_shape(_body: None, ask: TakeUpAsk | None) -> Shape:
@@ -135,14 +151,19 @@ def _take_up_shape(_body: None, ask: TakeUpAsk | None) -> Shape:
 
 
 def _impact_shape(_body: None, ask: ImpactAsk | None) -> Shape:
+    """Development-review outcomes are health data; attainment is education data: the
+    decision names the categories of the outcome asked for, and its bases follow."""
     if ask is None:
         return Shape()
+    attainment = ask.outcome is ImpactOutcome.ATTAINMENT
     return Shape(
+        categories=EDUCATION_IMPACT_CATEGORIES if attainment else IMPACT_CATEGORIES,
         detail={
             "from": ask.first.isoformat(),
             "to": ask.last.isoformat(),
             "by": ask.by.value if ask.by else None,
-        }
+            "outcome": (ask.outcome or ImpactOutcome.DEVELOPMENT_REVIEW).value,
+        },
     )
 
 
@@ -209,14 +230,21 @@ def take_up_report(
 
 @router.get(
     "/reports/impact",
-    summary="Development-review outcomes of children who used a service and of those who did not",
+    summary="Health and education outcomes of children who used a service and of those who did not",
     description="Under `impact_evaluation` only (public health analysts): counts and shares, "
-    "never rows. Children reviewed in the period (a `development_review` with an outcome) are "
-    "counted by the outcome of their latest review in it, split by whether they had a contact "
-    "other than a review in the period (`used`) or not (`did_not_use`); `by=area` or "
+    "never rows. By default (`outcome=development_review`) children reviewed in the period (a "
+    "`development_review` with an outcome) are counted by the outcome of their latest review "
+    "in it; with `outcome=attainment` (the education outcome), children under five on `to` "
+    "whose education record holds an attainment are counted by it (`emerging`, `expected`, "
+    "`exceeding`: progress against the Early Years Foundation Stage's expected level of "
+    "development, as the record holds it now). Either way they are split by whether they had "
+    "a contact other than a review in the period (`used`) or not (`did_not_use`), and the "
+    "table's `outcome` dimension holds the levels of the outcome asked for; `by=area` or "
     "`by=age_band` adds that breakdown, `by=service` gives one table per service (its users "
-    "against every other reviewed child). Outcomes are health data (Art 9(2)(h), DPA 2018 "
-    "Sch 1 para 2). Shares are worked out from the published counts. " + schemas.RULES,
+    "against every other child counted). Review outcomes are health data (Art 9(2)(h), DPA "
+    "2018 Sch 1 para 2); attainment is education data (Art 6(1)(e) only). Children "
+    "restricted, who objected, or past their destruction date are not counted. Shares are "
+    "worked out from the published counts. " + schemas.RULES,
     response_model_exclude_unset=True,
 )
 def impact_report(
@@ -224,7 +252,8 @@ def impact_report(
 ) -> schemas.ImpactReport:
     ask: ImpactAsk = granted.query
     first, last, by, period = ask.first, ask.last, ask.by, ask.period
-    found = reports_service.impact(session, period, by, keys, facts)
+    outcome = ask.outcome or ImpactOutcome.DEVELOPMENT_REVIEW
+    found = reports_service.impact(session, period, by, keys, facts, outcome)
     tables = []
     for service, counts in found.tables:
         protected = disclosure.protect(counts.table(counts.dimensions))
@@ -240,7 +269,12 @@ def impact_report(
                 shares=_shares(protected),
             )
         )
-    return schemas.ImpactReport(from_=first, to=last, by=by, tables=tables, rules=schemas.RULES)
+    # The report names the outcome when it was asked for, so a report asked as before
+    # reads as before.
+    asked = {"outcome": ask.outcome} if ask.outcome is not None else {}
+    return schemas.ImpactReport(
+        from_=first, to=last, by=by, tables=tables, rules=schemas.RULES, **asked
+    )
 
 
 def _shares(protected: disclosure.Protected) -> list[schemas.Share]:

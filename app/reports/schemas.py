@@ -10,7 +10,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.reports import disclosure
-from app.reports.population import Dimension
+from app.reports.population import Dimension, ImpactOutcome
 
 RULES: Final = (
     f"NHS small-number rules (DOMAIN.md): a count of 1 to {disclosure.SMALLEST_SHOWN - 1} is "
@@ -73,7 +73,8 @@ class TakeUpReport(BaseModel):
 
 
 class Share(BaseModel):
-    """The share of a group's reviewed children whose latest review had an outcome."""
+    """The share of a group's children counted whose outcome (their latest review's, or
+    their attainment) was this one."""
 
     area: str | None = Field(default=None, description=_CELL_DIMENSION)
     age_band: str | None = Field(default=None, description=_CELL_DIMENSION)
@@ -86,7 +87,7 @@ class Share(BaseModel):
 
 
 class ImpactTable(BaseModel):
-    """Reviewed children by use of a service and review outcome."""
+    """Children counted, by use of a service and outcome."""
 
     service: str | None = Field(
         description="With `by=service`: the service whose users are compared with the rest."
@@ -98,13 +99,18 @@ class ImpactTable(BaseModel):
 
 
 class ImpactReport(BaseModel):
-    """Development-review outcomes of children who used a service and of those who did not."""
+    """Outcomes (of development reviews, or attainment) of children who used a service and
+    of those who did not."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     from_: date = Field(alias="from")
     to: date
     by: Dimension | None
+    outcome: ImpactOutcome | None = Field(
+        default=None,
+        description="The outcome counted, when the request named one; absent: development reviews.",
+    )
     tables: list[ImpactTable]
     rules: str = Field(default=RULES, description="The disclosure control applied.")
 

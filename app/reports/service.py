@@ -2,10 +2,10 @@
 they leave.
 
 Every count is a vectorised pass over the index's columns (app.reports.facts): which
-children the engine would let an aggregate reach today, their age band, area and ethnic
-category, and their contacts in the period. Nothing is counted in SQL: ethnicity and
-review outcomes are encrypted under each household's key, and one road for every
-grouping keeps the reports consistent with each other.
+children the engine would let an aggregate reach today, their age band, area, ethnic
+category and attainment, and their contacts in the period. Nothing is counted in SQL:
+ethnicity, review outcomes and attainment are encrypted under each household's key, and
+one road for every grouping keeps the reports consistent with each other.
 """
 
 from collections import Counter
@@ -19,6 +19,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from app.contacts.schemas import ReviewOutcome
+from app.education.schemas import Attainment
 from app.platform.crypto import KeyRing
 from app.platform.identifiers import EthnicCategory
 from app.reports import disclosure
@@ -27,6 +28,7 @@ from app.reports.population import (
     AGE_BANDS,
     CANONICAL_ORDER,
     Dimension,
+    ImpactOutcome,
     band_cutoffs,
     instants,
 )
@@ -47,6 +49,7 @@ USED: Final = "used"
 DID_NOT_USE: Final = "did_not_use"
 USE_LEVELS: Final = (USED, DID_NOT_USE)
 OUTCOME_LEVELS: Final = tuple(outcome.value for outcome in ReviewOutcome)
+ATTAINMENT_LEVELS: Final = tuple(level.value for level in Attainment)
 ETHNICITY_LEVELS: Final = (*(code.value for code in EthnicCategory), NOT_RECORDED)
 
 Key = tuple[str, ...]
@@ -274,33 +277,48 @@ def impact(
     by: Dimension | None,
     keys: KeyRing,
     facts: ReportFacts,
+    outcome: ImpactOutcome = ImpactOutcome.DEVELOPMENT_REVIEW,
 ) -> Impact:
-    """Children reviewed in the period by the outcome of their latest review, for those
-    who used a service in the period and those who did not."""
+    """Children by an outcome, for those who used a service in the period and those who
+    did not: for development reviews, the children reviewed in the period by the outcome
+    of their latest review; for attainment, the children whose education record holds an
+    attainment, by that attainment."""
     with facts.reading(session, keys):
         eligible = _eligible(facts, period, para8=False)
         selected = _in_period(facts, period, eligible)
-        reviewed, outcome = _latest_outcomes(facts, selected)
+        if outcome is ImpactOutcome.ATTAINMENT:
+            counted, code = _attainments(facts, eligible)
+            levels: tuple[str, ...] = ATTAINMENT_LEVELS
+        else:
+            counted, code = _latest_outcomes(facts, selected)
+            levels = OUTCOME_LEVELS
         grouping = (by,) if by in (Dimension.AREA, Dimension.AGE_BAND) else ()
         assert by is not Dimension.ETHNICITY, "the impact report does not reach ethnicity"
         grid, cell = _child_grid(facts, period, grouping)
-        grid = grid.add(USE_AXIS, USE_LEVELS).add(OUTCOME_AXIS, OUTCOME_LEVELS)
-        reviewed_cell = cell[reviewed]
+        grid = grid.add(USE_AXIS, USE_LEVELS).add(OUTCOME_AXIS, levels)
+        counted_cell = cell[counted]
         used = selected & ~facts.contacts["review"]
 
         def counts(users: Array) -> Counts:
-            did_not_use = (~np.isin(reviewed, users)).astype(np.int64)
-            return grid.counts(
-                (reviewed_cell * len(USE_LEVELS) + did_not_use) * len(OUTCOME_LEVELS) + outcome
-            )
+            did_not_use = (~np.isin(counted, users)).astype(np.int64)
+            return grid.counts((counted_cell * len(USE_LEVELS) + did_not_use) * len(levels) + code)
 
         if by is not Dimension.SERVICE:
             return Impact(tables=[(None, counts(np.unique(facts.contacts["child"][used])))])
-        levels, label = _labelled(facts, used)
-        user, user_label = _users(facts.contacts["child"][used], label, len(levels))
+        services, label = _labelled(facts, used)
+        user, user_label = _users(facts.contacts["child"][used], label, len(services))
         return Impact(
-            tables=[(service, counts(user[user_label == i])) for i, service in enumerate(levels)]
+            tables=[(service, counts(user[user_label == i])) for i, service in enumerate(services)]
         )
+
+
+def _attainments(facts: ReportFacts, eligible: Array) -> tuple[Array, Array]:
+    """Each child counted whose education record holds an attainment, and that attainment
+    (an index of ATTAINMENT_LEVELS). The record holds the latest assessment only, so it
+    is counted as recorded now, whatever the period."""
+    attainment = facts.children["attainment"]
+    counted = np.flatnonzero(eligible & (attainment != NOT_HELD))
+    return counted, attainment[counted].astype(np.int64)
 
 
 def _latest_outcomes(facts: ReportFacts, selected: Array) -> tuple[Array, Array]:

@@ -5,7 +5,10 @@ child as a `RelatedPerson`, and so does each family relationship recorded; conse
 `Consent`s; health, circumstances and education are `Observation`s (allergies an
 `AllergyIntolerance`; education's carry the category `education` of IEYS_SYSTEM's
 data categories beside FHIR's `social-history`), contacts `Encounter`s, safeguarding
-records `Flag`s and documents `DocumentReference`s (their content by its URL).
+records `Flag`s and documents `DocumentReference`s (their content by its URL). An access
+package's statements (Art 15(1) and (2): rights, complaint, sources, automated
+decision-making, transfers) are a `Composition`, one section each, its narrative
+rendered from the package's `statements`, the same object the JSON package carries.
 Ethnicity is the UK Core ethnic category extension on the Patient. Codes outside FHIR's
 own systems are the service's (IEYS_SYSTEM).
 
@@ -13,10 +16,12 @@ Pure: the package in, the bundle out as plain JSON. `validated` checks it with t
 `fhir.resources` models before it leaves (FHIR R4B, which is R4 for these resources).
 """
 
+from collections.abc import Iterable
+from html import escape
 from typing import Any, Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from app.rights.schemas import HeldRecord, SubjectPackage
+from app.rights.schemas import HeldRecord, Statements, SubjectPackage
 
 IEYS_SYSTEM: Final = "https://ieys.camden.gov.uk/fhir/CodeSystem"
 NHS_NUMBER: Final = "https://fhir.nhs.uk/Id/nhs-number"
@@ -422,6 +427,90 @@ def _consents(
     return out
 
 
+XHTML: Final = "http://www.w3.org/1999/xhtml"
+
+
+def _div(*parts: str) -> dict[str, str]:
+    return {"status": "generated", "div": f'<div xmlns="{XHTML}">{"".join(parts)}</div>'}
+
+
+def _p(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def _ul(items: Iterable[str]) -> str:
+    listed = "".join(f"<li>{escape(item)}</li>" for item in items)
+    return f"<ul>{listed}</ul>" if listed else ""
+
+
+def _section(code: str, title: str, *parts: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "code": {"coding": [{"system": f"{IEYS_SYSTEM}/access-statement", "code": code}]},
+        "text": _div(*parts),
+    }
+
+
+def _composition(package: SubjectPackage, statements: Statements) -> dict[str, Any]:
+    """The statements as a Composition: one section each, rendered from `statements`."""
+    complaint = statements.complaint
+    sources = statements.sources
+    transfers = statements.transfers
+    return {
+        "resourceType": "Composition",
+        "id": _derived_id("statements", package.request_id),
+        "status": "final",
+        "type": {
+            "coding": [{"system": f"{IEYS_SYSTEM}/composition-type", "code": "access-statements"}],
+            "text": "What UK GDPR Article 15(1) and (2) require beside the data",
+        },
+        "subject": _ref(package.subject_id),
+        "date": _instant(package.generated_at),
+        "author": [{"display": statements.controller}],
+        "title": "Your rights, and where your data came from and went",
+        "section": [
+            _section(
+                "rights",
+                "Your rights",
+                _p(statements.rights_notice),
+                _ul(f"{r.article}: {r.statement}" for r in statements.rights),
+                _p(statements.how_to_exercise),
+            ),
+            _section(
+                "complaint",
+                "The right to complain",
+                _p(complaint.notice),
+                _ul(
+                    (
+                        complaint.authority,
+                        complaint.website,
+                        complaint.telephone,
+                        complaint.email,
+                        complaint.address,
+                    )
+                ),
+            ),
+            _section(
+                "sources",
+                "Where data not collected from you came from",
+                _p(sources.notice),
+                _ul((*sources.safeguarding, *sources.documents)),
+            ),
+            _section(
+                "automated-decision-making",
+                "Automated decision-making",
+                _p(statements.automated_decision_making.notice),
+            ),
+            _section(
+                "transfers",
+                "Transfers outside the UK",
+                _p(transfers.statement),
+                _ul(f"{t.name} ({t.country}): {t.safeguard}" for t in transfers.recipients),
+            ),
+        ],
+    }
+
+
 def bundle(package: SubjectPackage, requester_id: UUID) -> dict[str, Any]:
     """The package as a FHIR R4 collection Bundle (plain JSON)."""
     resources: list[dict[str, Any]] = []
@@ -432,6 +521,8 @@ def bundle(package: SubjectPackage, requester_id: UUID) -> dict[str, Any]:
         ids[index] = person_id or (
             package.subject_id if record.relationship == "subject" else UUID(_derived_id(index))
         )
+    if package.statements is not None:
+        resources.append(_composition(package, package.statements))
     performers: dict[UUID, str] = {package.subject_id: f"urn:uuid:{package.subject_id}"}
     for index, record in enumerate(package.people):
         person_id = ids[index]

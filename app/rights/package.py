@@ -7,6 +7,8 @@ consents and the access log. Other people's data is left out: other adults of th
 household are not in it, a consent another adult gave names no one, and staff appear
 by role and organisation only.
 
+Access also states what Art 15(1) and (2) require beside the data (app.rights.statements).
+
 Portability: the data processed on consent (the categories the subject's active
 consents cover), in a structured format; nothing derived (no access log, no sources).
 """
@@ -44,7 +46,7 @@ from app.policy.vocabulary import ART9_CATEGORIES, Basis, Category, Purpose
 from app.reference import catalogue
 from app.relationships import service as relationships_service
 from app.retention import rules as retention_rules
-from app.rights import schemas
+from app.rights import schemas, statements
 from app.rights.models import SubjectRequest
 from app.safeguarding import service as safeguarding_service
 from app.safeguarding.schemas import SafeguardingRead
@@ -413,4 +415,5 @@ def build(
         recipients=[] if portability else recipients(disclosed_to),
         withheld_categories=[c for c in Category if c in withheld],
         withheld_reason=reason if withheld else None,
+        statements=None if portability else statements.build(people),
     )

@@ -301,9 +301,10 @@ def lift_subject_request(
     "/subject-requests/{request_id}/export",
     summary="The access or portability package: JSON, or a FHIR R4 Bundle",
     description=f"With `Accept: {FHIR_JSON}`, a FHIR R4 `Bundle` of type `collection`: "
-    "Patient, RelatedPerson, Consent, Observation, AllergyIntolerance, Encounter and Flag "
-    "resources. Only for a fulfilled (or partially fulfilled) access or portability "
-    "request.",
+    "Patient, RelatedPerson, Consent, Observation, AllergyIntolerance, Encounter, Flag and "
+    "DocumentReference resources, and for an access request a Composition of the "
+    "statements Art 15(1) and (2) require (the JSON package's `statements`). Only for a "
+    "fulfilled (or partially fulfilled) access or portability request.",
     response_model=schemas.SubjectPackage,
     responses={
         200: {

@@ -316,6 +316,101 @@ class HeldRecord(BaseModel):
     access_log: list[AccessLogItem] = tagged(SERVICES, default_factory=list)
 
 
+class Right(StrEnum):
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+    RESTRICTION = "restriction"
+    OBJECTION = "objection"
+    PORTABILITY = "portability"
+    WITHDRAW_CONSENT = "withdraw_consent"
+
+
+class RightStatement(BaseModel):
+    """A right the subject has over this data (Art 15(1)(e)), and how it is made."""
+
+    right: Right = tagged(SERVICES)
+    article: str = tagged(SERVICES, examples=["UK GDPR Art 16"])
+    request_type: RequestType | None = tagged(
+        SERVICES,
+        default=None,
+        description="The subject request it is made as; null for withdrawing a consent "
+        "(recorded on the consent).",
+    )
+    statement: str = tagged(SERVICES)
+
+
+class ComplaintStatement(BaseModel):
+    """The right to complain to the supervisory authority (Art 15(1)(f))."""
+
+    authority: str = tagged(SERVICES, examples=["Information Commissioner's Office"])
+    website: str = tagged(SERVICES, examples=["ico.org.uk"])
+    telephone: str = tagged(SERVICES, examples=["0303 123 1113"])
+    email: str = tagged(SERVICES)
+    address: str = tagged(SERVICES)
+    contact_us_first: str = tagged(
+        SERVICES, description="Where the council asks to hear first, to try to put it right."
+    )
+    notice: str = tagged(SERVICES, description="The privacy notice's words.")
+
+
+class SourcesStatement(BaseModel):
+    """Where data not collected from the subject came from (Art 15(1)(g)): as the records
+    held name it, each under the category of the record it is part of."""
+
+    notice: str = tagged(SERVICES, description="The privacy notice's words.")
+    safeguarding: list[str] = tagged(
+        Category.SAFEGUARDING,
+        default_factory=list,
+        description="The sources named on the safeguarding records in this package (who "
+        "told the service), each once.",
+    )
+    documents: list[str] = tagged(
+        SERVICES,
+        default_factory=list,
+        description="Where the documents in this package came from, each once.",
+    )
+
+
+class AutomatedDecisionStatement(BaseModel):
+    """Whether automated decision-making or profiling is used (Art 15(1)(h))."""
+
+    used: bool = tagged(SERVICES)
+    notice: str = tagged(SERVICES, description="The privacy notice's words.")
+
+
+class TransferStatement(BaseModel):
+    """A recipient outside the UK (or whose country is not yet confirmed) that data in
+    this package was disclosed to, and the safeguard the transfer rests on (Art 15(2))."""
+
+    recipient: str = tagged(SERVICES)
+    name: str = tagged(SERVICES)
+    country: str = tagged(SERVICES)
+    safeguard: str = tagged(
+        SERVICES, description="The UK GDPR Chapter V safeguard, as the recipient's record names it."
+    )
+    categories: list[Category] = tagged(SERVICES, description="The categories sent to it.")
+
+
+class TransfersStatement(BaseModel):
+    statement: str = tagged(SERVICES)
+    recipients: list[TransferStatement] = tagged(SERVICES, default_factory=list)
+
+
+class Statements(BaseModel):
+    """What Art 15(1) and (2) require an access package to state beside the data."""
+
+    controller: str = tagged(SERVICES, description="Who states them: the controller.")
+    rights: list[RightStatement] = tagged(SERVICES)
+    rights_notice: str = tagged(
+        SERVICES, description="The privacy notice's words on the rights and their exemptions."
+    )
+    how_to_exercise: str = tagged(SERVICES, description="The privacy notice's words.")
+    complaint: ComplaintStatement = tagged(SERVICES)
+    sources: SourcesStatement = tagged(SERVICES)
+    automated_decision_making: AutomatedDecisionStatement = tagged(SERVICES)
+    transfers: TransfersStatement = tagged(SERVICES)
+
+
 class SubjectPackage(BaseModel):
     """What an access (Art 15) or portability (Art 20) request returns, built when the
     case was fulfilled. Other people's data is left out: other adults of the household,
@@ -332,3 +427,10 @@ class SubjectPackage(BaseModel):
         SERVICES, default_factory=list, description="Left out under an exemption (see reason)."
     )
     withheld_reason: str | None = tagged(SERVICES, default=None)
+    statements: Statements | None = tagged(
+        SERVICES,
+        default=None,
+        description="Access only: the rights, the right to complain, the sources of data "
+        "not collected from the subject, automated decision-making and transfers outside "
+        "the UK, as Art 15(1) and (2) require.",
+    )
