@@ -43,21 +43,34 @@ class MediaType(StrEnum):
     DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+_REPLAY = (
+    "Always given, but in the answer replayed to a retry with the same `Idempotency-Key` "
+    "(`Idempotent-Replayed: true`), which names only `id`, `person_id` and `created_at`: "
+    "what the document is stays in its encrypted record."
+)
+
+
 class DocumentRead(BaseModel):
     """A document's metadata (its content: `GET /v1/documents/{id}/content`)."""
 
     id: UUID = tagged(SERVICES)
     person_id: UUID = tagged(SERVICES)
-    kind: DocumentKind = tagged(SERVICES)
-    category: DocumentCategory = tagged(
-        SERVICES, description="The category of the content: decides who may read it."
+    kind: DocumentKind | None = tagged(SERVICES, default=None, description=_REPLAY)
+    category: DocumentCategory | None = tagged(
+        SERVICES,
+        default=None,
+        description="The category of the content: decides who may read it. " + _REPLAY,
     )
     source: str | None = tagged(
         SERVICES, default=None, description="Where it came from.", examples=["GP practice"]
     )
     filename: str | None = tagged(SERVICES, default=None, examples=["assessment.pdf"])
-    media_type: MediaType = tagged(SERVICES, description="Judged from the file's bytes.")
-    size: int = tagged(SERVICES, description="Bytes.", examples=[48213])
+    media_type: MediaType | None = tagged(
+        SERVICES, default=None, description="Judged from the file's bytes. " + _REPLAY
+    )
+    size: int | None = tagged(
+        SERVICES, default=None, description="Bytes. " + _REPLAY, examples=[48213]
+    )
     created_at: datetime = tagged(SERVICES)
 
 

@@ -298,7 +298,11 @@ def _documents(record: HeldRecord, subject_id: UUID) -> list[dict[str, Any]]:
             "content": [
                 {
                     "attachment": {
-                        "contentType": document.media_type.value,
+                        **(
+                            {"contentType": document.media_type.value}
+                            if document.media_type
+                            else {}
+                        ),
                         "url": f"/v1/documents/{document.id}/content",
                         "size": document.size,
                         **({"title": document.filename} if document.filename else {}),
