@@ -31,7 +31,7 @@ _INTERNAL: Final = Internal()
 REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 """What the trail keeps as a request id: a caller's id that is anything else is
 replaced, never truncated (two callers' ids must not collide)."""
-PERSONAL: Final = ("/v1/",)
+PERSONAL: Final = ("/v1/", "/fhir/")
 
 
 def _header(scope: Scope, wanted: bytes) -> str | None:
