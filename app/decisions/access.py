@@ -715,7 +715,9 @@ def _search(ctx: Context, spec: Spec, query: Any) -> Access:
     question = _question(spec, ctx, None, None, Shape())
     if not found:
         allowed = _decide(ctx, spec, question, Subject(None, UNKNOWN))
-        return Access(allowed=allowed, caller=ctx.caller, declared=ctx.declared, total=0)
+        return Access(
+            allowed=allowed, caller=ctx.caller, declared=ctx.declared, query=query, total=0
+        )
     subjects = [_viewed(ctx, view, spec.action).subject for view in found]
     window = slice(query.offset, query.offset + query.count)
     result = low.decide_set(ctx, question, subjects, window)
