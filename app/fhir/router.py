@@ -253,6 +253,8 @@ def _carers(session: Session, query: CarersQuery) -> list[PersonView]:
 
 
 # --- declared access ---------------------------------------------------------------
+# Every operation reads and writes nothing: its decision is committed before it reads
+# (`commits_first`), so the audit event holds no write lock while records are decrypted.
 
 ReadPatient = Annotated[
     Access,
@@ -263,6 +265,7 @@ ReadPatient = Annotated[
         "person",
         subject=From.PERSON,
         versioned=True,
+        commits_first=True,
     ),
 ]
 SearchPatients = Annotated[
@@ -275,6 +278,7 @@ SearchPatients = Annotated[
         subject=From.SEARCH,
         query=_people_query,
         candidates=_patients,
+        commits_first=True,
     ),
 ]
 SearchRelatedPeople = Annotated[
@@ -287,6 +291,7 @@ SearchRelatedPeople = Annotated[
         subject=From.SEARCH,
         query=_carers_query,
         candidates=_carers,
+        commits_first=True,
     ),
 ]
 SearchEncounters = Annotated[
@@ -298,6 +303,7 @@ SearchEncounters = Annotated[
         "contact",
         subject=From.QUERY_PERSON,
         query=_encounters_query,
+        commits_first=True,
     ),
 ]
 SearchObservations = Annotated[
@@ -309,6 +315,7 @@ SearchObservations = Annotated[
         "contact",
         subject=From.QUERY_PERSON,
         query=_records_query,
+        commits_first=True,
     ),
 ]
 SearchConsents = Annotated[
@@ -320,6 +327,7 @@ SearchConsents = Annotated[
         "consent",
         subject=From.QUERY_PERSON,
         query=_records_query,
+        commits_first=True,
         record=RecordKind.CONSENT,
     ),
 ]
@@ -332,6 +340,7 @@ SearchFlags = Annotated[
         "safeguarding",
         subject=From.QUERY_PERSON,
         query=_records_query,
+        commits_first=True,
     ),
 ]
 
