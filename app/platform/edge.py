@@ -5,7 +5,7 @@ a new one otherwise); a body larger than the limit (the general one, or a route'
 document upload's) refused (413) before it is read and before the token is looked at,
 whether it declares its length or streams; a query string
 refused when it carries a NUL character (no database column can hold one). After: the
-request id echoed, and `Cache-Control: no-store` on everything under `/v1`, where
+request id echoed, and `Cache-Control: no-store` on everything under `/v1` and `/fhir`, where
 personal data lives.
 """
 

@@ -253,3 +253,18 @@ def test_an_active_child_protection_plan_is_a_flag_under_safeguarding(
     assert (flag["id"], flag["status"]) == (str(plan.id), "active")
     assert flag["code"]["coding"][0]["code"] == "child_protection_plan"
     assert event(session, response).review_required
+
+
+def test_a_person_returned_by_a_search_sees_it_in_their_access_log(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = factories.make_child(session, family_name="Przybylski")
+    factories.make_child(session, family_name="Przybylski")
+    client.get("/fhir/R4/Patient?family=Przybylski", headers=headers(*HV))
+    log = client.get(
+        f"/v1/people/{child.id}/access-log",
+        headers=headers("data_protection_officer", "subject_rights"),
+    )
+    assert log.status_code == 200, log.text
+    reads = [e for e in log.json()["items"] if e["resource"] == "person"]
+    assert [(e["purpose"], e["allowed"]) for e in reads] == [("health_care", True)]
