@@ -117,9 +117,17 @@ DAY: Final = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 def _day(name: str, text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Unprocessable(name, "not a calendar date (YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Unprocessable(name, f"a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return day
+
+
+FIRST_YEAR: Final = 1900
+LAST_YEAR: Final = 2999
+"""The days a search may name: a contact or a birth of the service's, and far beyond."""
 
 
 @dataclass(frozen=True, slots=True)

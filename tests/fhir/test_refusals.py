@@ -171,3 +171,14 @@ def test_safeguarding_without_a_justification_is_denied(
     )
     assert response.status_code == 403
     assert valid(response)["issue"][0]["details"]["coding"][0]["code"] == "justification_required"
+
+
+def test_a_search_date_beyond_any_record_is_422_not_an_error(
+    client: TestClient, session: Session, headers: Headers
+) -> None:
+    child = _child(session)
+    response = client.get(
+        f"/fhir/R4/Encounter?patient={child.id}&date=ge9999-12-31", headers=headers(*HV)
+    )
+    assert response.status_code == 422
+    assert valid(response)["issue"][0]["diagnostics"].startswith("date:")
