@@ -28,6 +28,7 @@ from app.decisions import document
 from app.decisions.router import router as decisions_router
 from app.documents import router as documents
 from app.documents.router import router as documents_router
+from app.fhir.router import router as fhir_router
 from app.invitations.router import router as invitations_router
 from app.keys import service as keys_service
 from app.needs.router import router as needs_router
@@ -122,6 +123,11 @@ TAGS = [
         "description": "The rules in force, as data, and the record of processing they make.",
     },
     {"name": "audit", "description": "The audit trail (data protection officer)."},
+    {
+        "name": "fhir",
+        "description": "The same records as FHIR R4 (UK Core) resources, read-only, behind the "
+        "same lawful-basis check: `application/fhir+json`, refusals as `OperationOutcome`.",
+    },
     {"name": "health", "description": "Liveness and readiness (no token)."},
 ]
 
@@ -246,6 +252,7 @@ def create_app() -> FastAPI:
         v1.include_router(router)
     app.include_router(v1)
     console.install(app)
+    app.include_router(fhir_router)
 
     @app.get("/health/live", tags=["health"], summary="The process is up")
     def live() -> dict[str, str]:

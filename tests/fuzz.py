@@ -91,6 +91,7 @@ BINDINGS = {
     "path.nursery_id": "nurseries",
     "path.relationship_id": "relationships",
     "body.to_person_id": "people",
+    "query.patient": "people",
 }
 
 

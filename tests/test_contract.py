@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from app.decisions import document
 from app.decisions.access import DECLARED
+from app.fhir import outcome
 from app.main import create_app
 from app.models import metadata
 from app.platform.categories import CATEGORY_KEY
@@ -38,7 +39,14 @@ NOT_PERSONAL = {
     "Share",
     "ImpactTable",
     "ImpactReport",
+    # FHIR envelopes: a searchset Bundle (its entries' schemas carry the categories), the
+    # server's CapabilityStatement, and a refusal.
+    "FhirBundle",
+    "FhirCapabilityStatement",
+    "OperationOutcome",
 }
+OUTCOME = {"$ref": "#/components/schemas/OperationOutcome"}
+FHIR_JSON = "application/fhir+json"
 
 
 def _openapi() -> dict[str, Any]:
@@ -118,6 +126,7 @@ def test_the_operations_without_x_purpose_are_the_ones_holding_no_personal_data(
         "GET /v1/centres",
         "GET /v1/policy",
         "GET /v1/policy/records-of-processing",
+        "GET /fhir/R4/metadata",
         "GET /health/live",
         "GET /metrics",
         "GET /health/ready",
@@ -152,23 +161,42 @@ def test_creating_posts_take_an_optional_idempotency_key() -> None:
             assert key is None, path
 
 
+def _refusal_body(path: str, response: dict[str, Any]) -> dict[str, Any]:
+    """Its documented body: an OperationOutcome under /fhir/, a problem document elsewhere."""
+    media = FHIR_JSON if path.startswith("/fhir/") else PROBLEM_JSON
+    content: dict[str, Any] = response.get("content", {}).get(media, {})
+    return content
+
+
 def test_every_refusal_documented_has_a_problem_body() -> None:
     bare = [
         f"{method.upper()} {path} {status}"
         for method, path, operation in _operations()
         for status, response in operation["responses"].items()
         if not status.startswith("2")
-        and response.get("content", {}).get(PROBLEM_JSON, {}).get("schema")
-        != {"$ref": "#/components/schemas/ProblemBody"}
+        and _refusal_body(path, response).get("schema")
+        != (OUTCOME if path.startswith("/fhir/") else {"$ref": "#/components/schemas/ProblemBody"})
     ]
     assert bare == []
+
+
+def test_every_fhir_answer_is_documented_as_fhir_json() -> None:
+    wrong = [
+        f"{method.upper()} {path} {status}"
+        for method, path, operation in _operations()
+        if path.startswith("/fhir/")
+        for status, response in operation["responses"].items()
+        if set(response.get("content", {})) != {FHIR_JSON}
+        or "$ref" not in response["content"][FHIR_JSON]["schema"]
+    ]
+    assert wrong == []
 
 
 def test_every_operation_documents_the_refusals_of_the_edge_and_the_token() -> None:
     for method, path, operation in _operations():
         statuses = set(operation["responses"])
         assert {"400", "413"} <= statuses, f"{method} {path}"
-        if path.startswith("/v1/"):
+        if path.startswith(("/v1/", "/fhir/")) and operation.get("security") != []:
             assert {"401", "429", "503"} <= statuses, f"{method} {path}"
             assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
             assert operation["responses"]["429"]["headers"]["Retry-After"]["required"]
@@ -213,6 +241,7 @@ def test_the_versioned_answers_carry_an_etag() -> None:
         "write_circumstances",
         "read_education",
         "write_education",
+        "fhir_read_patient",
     }
 
 
@@ -234,8 +263,12 @@ def test_every_documented_refusal_has_an_example_of_its_own_status() -> None:
     for method, path, operation in _operations():
         for status, response in operation["responses"].items():
             if not status.startswith("2"):
-                example = response["content"][PROBLEM_JSON]["example"]
-                assert example["status"] == int(status), f"{method} {path} {status}"
+                example = _refusal_body(path, response)["example"]
+                if path.startswith("/fhir/"):
+                    # An OperationOutcome carries no status: its issue type is the status's.
+                    assert example["issue"][0]["code"] == outcome.ISSUE_TYPE[int(status)]
+                else:
+                    assert example["status"] == int(status), f"{method} {path} {status}"
 
 
 def test_a_405_names_every_method_of_the_path_in_allow(client: TestClient) -> None:

@@ -79,7 +79,7 @@ def _values(contact: Contact, *, notes: str | None, outcome: str | None) -> dict
     }
 
 
-def _decrypted(
+def decrypted(
     contact: Contact, cipher: FieldCipher, allowed: frozenset[Category]
 ) -> dict[str, Any]:
     """Decrypts only what the decision allows: a withheld value is never in the clear."""
@@ -136,6 +136,6 @@ def page(
         return Page(items=[], next_cursor=None)
     cipher = people_service.cipher_for_family(session, view.row.family_id, keys)
     return Page(
-        items=[_decrypted(contact, cipher, allowed) for contact in found.items],
+        items=[decrypted(contact, cipher, allowed) for contact in found.items],
         next_cursor=found.next_cursor,
     )

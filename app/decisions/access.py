@@ -95,6 +95,12 @@ class From(StrEnum):
     NOTIFICATION = "notification"
     """The path's `notification_id`: an Art 19 notification's subject, whether or not the
     subject's record still exists."""
+    QUERY_PERSON = "query_person"
+    """The person the query's `patient` names (a FHIR search of a patient's records);
+    none held is an empty answer, not a 404; one erased or destroyed is 410."""
+    SEARCH = "search"
+    """The people a search finds (`Spec.candidates`): each decided as a read of that
+    person, the result set audited as one event naming every person returned."""
 
 
 _PATHS: Final[Mapping[From, tuple[str, str]]] = {
@@ -109,6 +115,8 @@ _PATHS: Final[Mapping[From, tuple[str, str]]] = {
 }
 _NURSERY_PATH: Final = ("nursery_id", "The nursery's id (GET /v1/nurseries).")
 _BODY_FROM: Final = frozenset({From.BODY_PERSON, From.BODY_SUBJECT})
+_EMPTY_WHEN_NONE: Final = frozenset({From.IDENTIFIER, From.QUERY_PERSON, From.SEARCH})
+"""Subjects a query names: none held is an empty answer (decided first, steps 2 and 3)."""
 _NEW: Final = frozenset({From.NEW_HOUSEHOLD, From.NEW_PERSON})
 _ONE_STATEMENT_READS: Final = frozenset({From.PERSON, From.IDENTIFIER})
 """Reads that write exactly one audit row, one INSERT (no subjects list beside it): run
@@ -186,6 +194,9 @@ class Spec:
     alternatives: tuple[frozenset[Category], ...] = ()
     """The category sets a request may hold instead of `categories` (a document's own
     category, named in its form): the operation serves every purpose that reaches one."""
+    candidates: Callable[[Session, Any], list[PersonView]] | None = None
+    """For a SEARCH: the people the query finds, before any decision (the query gives
+    the page's window as `offset` and `count`)."""
     fingerprint: Callable[[Any], str] | None = None
     """For a body the framework parses as a form: the request's hash for
     `Idempotency-Key`, from what `query` parsed (its file read once, never held whole)."""
@@ -247,6 +258,8 @@ class Access:
     listed: Any = None
     if_match: str | None = None
     """The request's `If-Match` (an operation that `takes_if_match`)."""
+    total: int | None = None
+    """For a SEARCH: how many of the people found were allowed (the page is a window)."""
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -394,6 +407,10 @@ def _load(
             return loaded
         case From.HOUSEHOLD:
             return _household_record(ctx, ids["family_id"])
+        case From.QUERY_PERSON:
+            if query.patient is None:
+                return _Loaded(Subject(None, UNKNOWN))
+            return _person(ctx, query.patient, action)
         case From.IDENTIFIER:
             view = people_service.find_by_identifier(
                 session, nhs_number=query.nhs_number, upn=query.upn
@@ -456,8 +473,8 @@ def _load(
                 return _Loaded(Subject(None, UNKNOWN))
             state = RecordState(kind=SubjectKind(notification.subject_kind))
             return _Loaded(Subject(notification.subject_id, state), notification=notification)
-        case From.NEW_HOUSEHOLD | From.NEW_PERSON:
-            raise AssertionError("a new record is decided by _new")  # pragma: no cover
+        case From.NEW_HOUSEHOLD | From.NEW_PERSON | From.SEARCH:
+            raise AssertionError("decided by _new or _search")  # pragma: no cover
 
 
 # --- deciding ----------------------------------------------------------------------
@@ -516,7 +533,7 @@ _NOT_FOUND_IN_BODY: Final[Mapping[From, str]] = {
 def _decide(ctx: Context, spec: Spec, question: Question, subject: Subject) -> Allowed:
     allowed = low.decide(ctx, question, subject, raise_on_denial=False)
     if allowed.decision.reason is Reason.NOT_FOUND:
-        if spec.subject is From.IDENTIFIER:
+        if spec.subject in _EMPTY_WHEN_NONE:
             return allowed
         raise _not_found(spec)
     if not allowed.decision.allowed and not spec.dry_run:
@@ -532,6 +549,8 @@ def _decide_spec(
         raise NotFound("No maintained nursery with this id.")
     if spec.subject is From.HOUSEHOLD:
         return _household(ctx, spec, ids["family_id"])
+    if spec.subject is From.SEARCH:
+        return _search(ctx, spec, query)
     if spec.subject in _NEW:
         return _new(ctx, spec, body, None)
     shape = _shape(spec, body, query)
@@ -701,6 +720,39 @@ def _household(ctx: Context, spec: Spec, family_id: UUID) -> Access:
         subject_kind=SubjectKind.FAMILY,
         family=family,
         members=tuple(decided),
+    )
+
+
+def _search(ctx: Context, spec: Spec, query: Any) -> Access:
+    """Everyone the search finds, each decided exactly as a read of that person (their
+    consents, the household's plans, enrolment, restriction, objection, retention), as
+    one audited result set; the allowed ones returned in the query's window. Denied
+    (403) only when every person found is; none found is decided on no record (steps 2
+    and 3) and answered empty."""
+    assert spec.candidates is not None
+    found = spec.candidates(ctx.session, query)
+    question = _question(spec, ctx, None, None, Shape())
+    if not found:
+        allowed = _decide(ctx, spec, question, Subject(None, UNKNOWN))
+        return Access(
+            allowed=allowed, caller=ctx.caller, declared=ctx.declared, query=query, total=0
+        )
+    subjects = [_viewed(ctx, view, spec.action).subject for view in found]
+    window = slice(query.offset, query.offset + query.count)
+    result = low.decide_set(ctx, question, subjects, window)
+    members = tuple(
+        Member(found[index], Allowed(result.decisions[index], result.decision_id))
+        for index in result.page
+    )
+    first = members[0].allowed if members else Allowed(result.decisions[0], result.decision_id)
+    return Access(
+        allowed=first,
+        caller=ctx.caller,
+        declared=ctx.declared,
+        subject_id=found[0].id if len(found) == 1 else None,
+        members=members,
+        query=query,
+        total=result.total,
     )
 
 

@@ -17,6 +17,8 @@ from fastapi.routing import APIRoute
 
 from app.decisions import examples
 from app.decisions.access import DECLARED, From, Spec
+from app.fhir import outcome
+from app.fhir import schemas as fhir_schemas
 from app.platform import problems
 from app.platform.idempotency import REPLAYED_HEADER
 from app.platform.ratelimit import TooManyRequests
@@ -24,7 +26,10 @@ from app.policy import engine
 from app.policy.vocabulary import Purpose
 
 PROBLEM_SCHEMA: Final = {"$ref": "#/components/schemas/ProblemBody"}
-TOKEN_FREE: Final = ("/health/", "/metrics")
+OUTCOME_SCHEMA: Final = {"$ref": "#/components/schemas/OperationOutcome"}
+PERSONAL: Final = ("/v1/", "/fhir/")
+"""Paths whose answers may hold personal data: `Cache-Control: no-store`."""
+TOKEN_FREE: Final = ("/health/", "/metrics", "/fhir/R4/metadata")
 """Paths answered without a token."""
 
 _PATH_SUBJECTS: Final = frozenset(
@@ -40,7 +45,14 @@ _PATH_SUBJECTS: Final = frozenset(
     }
 )
 _GONE_SUBJECTS: Final = frozenset(
-    {From.PERSON, From.HOUSEHOLD, From.BODY_PERSON, From.BODY_SUBJECT, From.CONSENT}
+    {
+        From.PERSON,
+        From.HOUSEHOLD,
+        From.BODY_PERSON,
+        From.BODY_SUBJECT,
+        From.CONSENT,
+        From.QUERY_PERSON,
+    }
 )
 """Subjects whose record may have been erased or destroyed: the decision is 410."""
 
@@ -101,7 +113,9 @@ REQUEST_ID: Final = _header(
     required=True,
 )
 NO_STORE: Final = _header(
-    "`no-store`: answers under /v1 may hold personal data.", required=True, enum=["no-store"]
+    "`no-store`: answers under /v1 and /fhir may hold personal data.",
+    required=True,
+    enum=["no-store"],
 )
 DECISION_ID: Final = _header(
     "The audit event that recorded the decision.", required=True, format="uuid"
@@ -280,7 +294,7 @@ def _text(status: int, spec: Spec | None) -> str:
 
 def _problem(status: int, description: str, path: str, spec: Spec | None) -> dict[str, Any]:
     headers: dict[str, Any] = {"X-Request-Id": REQUEST_ID}
-    if path.startswith("/v1/"):
+    if path.startswith(PERSONAL):
         headers["Cache-Control"] = NO_STORE
     if spec is not None and status not in (400, 401, 413, 429):
         headers["X-Decision-Id"] = DECISION_ID_IF_DECIDED
@@ -290,21 +304,23 @@ def _problem(status: int, description: str, path: str, spec: Spec | None) -> dic
         headers["Retry-After"] = {**RETRY_AFTER, "required": False}
     if status == 401:
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-    return {
-        "description": description,
-        "headers": headers,
-        "content": {
-            problems.PROBLEM_JSON: {
-                "schema": PROBLEM_SCHEMA,
-                "example": {**_EXAMPLES[status], "instance": path},
+    example = {**_EXAMPLES[status], "instance": path}
+    if outcome.is_fhir(path):
+        # Under /fhir/ the same refusal is a FHIR OperationOutcome.
+        content = {
+            outcome.FHIR_JSON: {
+                "schema": OUTCOME_SCHEMA,
+                "example": outcome.operation_outcome(example),
             }
-        },
-    }
+        }
+    else:
+        content = {problems.PROBLEM_JSON: {"schema": PROBLEM_SCHEMA, "example": example}}
+    return {"description": description, "headers": headers, "content": content}
 
 
 def _success(response: dict[str, Any], path: str, spec: Spec | None) -> None:
     headers: dict[str, Any] = {"X-Request-Id": REQUEST_ID}
-    if path.startswith("/v1/"):
+    if path.startswith(PERSONAL):
         headers["Cache-Control"] = NO_STORE
     if spec is not None:
         headers["X-Decision-Id"] = DECISION_ID
@@ -316,6 +332,12 @@ def _success(response: dict[str, Any], path: str, spec: Spec | None) -> None:
         if spec.idempotent:
             headers[REPLAYED_HEADER] = REPLAYED
     response["headers"] = {**response.get("headers", {}), **headers}
+    for content in response.get("content", {}).values():
+        schema = content.get("schema", {})
+        if "$ref" in schema:
+            # A route answering its own media type (FHIR's) names its schema by reference;
+            # the framework's `type: string` for such a response class is not the body's.
+            content["schema"] = {"$ref": schema["$ref"]}
 
 
 def _components(document: dict[str, Any]) -> None:
@@ -324,6 +346,8 @@ def _components(document: dict[str, Any]) -> None:
     schemas["ProblemBody"] = problems.ProblemBody.model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
+    schemas.update(fhir_schemas.SCHEMAS)
+    schemas.update(fhir_schemas.ENVELOPES)
     # Every 422 is a problem document: FastAPI's own validation schema is never sent.
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

@@ -8,6 +8,7 @@ no domain: which facts a decision needs, and where they come from, is the access
 (`app.decisions.access`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any, Final, TypeVar
@@ -165,6 +166,25 @@ class Question:
     detail: dict[str, Any] | None = field(default=None)
 
 
+def _ask(ctx: Context, question: Question) -> Ask:
+    caller, declared = ctx.caller, ctx.declared
+    return Ask(
+        role=caller.role,
+        org=caller.org,
+        purpose=declared.purpose,
+        action=question.action,
+        categories=question.categories,
+        on=today(),
+        justification=declared.justification,
+        nursery_id=caller.nursery_id,
+        recipient=question.recipient,
+        recipient_consent_type=question.recipient_consent_type,
+        record=question.record,
+        served=question.served,
+        target_nursery_id=question.target_nursery_id,
+    )
+
+
 def decide(
     ctx: Context,
     question: Question,
@@ -181,21 +201,7 @@ def decide(
     answers for several decisions).
     """
     caller, declared = ctx.caller, ctx.declared
-    ask = Ask(
-        role=caller.role,
-        org=caller.org,
-        purpose=declared.purpose,
-        action=question.action,
-        categories=question.categories,
-        on=today(),
-        justification=declared.justification,
-        nursery_id=caller.nursery_id,
-        recipient=question.recipient,
-        recipient_consent_type=question.recipient_consent_type,
-        record=question.record,
-        served=question.served,
-        target_nursery_id=question.target_nursery_id,
-    )
+    ask = _ask(ctx, question)
     decision = engine.decide(ask, subject.state)
     metrics.observe_decision(
         declared.purpose.value, allowed=decision.allowed, reason=decision.reason.value
@@ -254,3 +260,86 @@ def set_allowed_headers(response: Response, decision: Decision) -> None:
     withheld = decision.withheld_categories
     if withheld:
         response.headers["X-Withheld-Categories"] = ",".join(sorted(c.value for c in withheld))
+
+
+@dataclass(frozen=True, slots=True)
+class SetDecision:
+    """A search's decisions: one per person found, written as one audit event."""
+
+    decision_id: UUID
+    decisions: tuple[Decision, ...]
+    """In the order of the subjects asked about."""
+    page: tuple[int, ...]
+    """The indices of the subjects returned: the allowed ones, in order, in the window."""
+    total: int
+    """How many were allowed in all (the page is a window onto them)."""
+
+
+def decide_set(
+    ctx: Context, question: Question, subjects: Sequence[Subject], window: slice
+) -> SetDecision:
+    """Decide each subject exactly as a read of that subject (its own facts), and write
+    one audit event for the result set: it names every subject returned (and, when the
+    search found one person, that person as its subject), the categories granted and
+    the bases relied on across them, and counts those left out by reason, naming none.
+    Sets the headers; raises the first denial when every subject found is denied.
+    """
+    ask = _ask(ctx, question)
+    decisions = tuple(engine.decide(ask, subject.state) for subject in subjects)
+    allowed = [index for index, decision in enumerate(decisions) if decision.allowed]
+    page = tuple(allowed[window])
+    shown = [decisions[index] for index in page] or [decisions[index] for index in allowed]
+    left_out: dict[str, int] = {}
+    for decision in decisions:
+        if not decision.allowed:
+            left_out[decision.reason.value] = left_out.get(decision.reason.value, 0) + 1
+    first = shown[0] if shown else decisions[0]
+    granted = frozenset().union(*(d.allowed_categories for d in shown))
+    bases = tuple(dict.fromkeys(b for d in shown for b in d.basis_codes))
+    sole = subjects[0] if len(subjects) == 1 else None
+    caller, declared = ctx.caller, ctx.declared
+    for decision in decisions:
+        metrics.observe_decision(
+            declared.purpose.value, allowed=decision.allowed, reason=decision.reason.value
+        )
+    decision_id = audit_service.record(
+        ctx.session,
+        audit_service.EventDraft(
+            actor_sub=caller.sub,
+            actor_role=caller.role.value,
+            actor_org=caller.org,
+            actor_nursery_id=caller.nursery_id,
+            purpose=declared.purpose.value,
+            action=question.action.value,
+            resource=question.resource,
+            subject_id=sole.id if sole is not None else None,
+            subject_kind=sole.state.kind.value if sole is not None else None,
+            related_ids=tuple(
+                subject_id for index in page if (subject_id := subjects[index].id) is not None
+            ),
+            categories_asked=(c.value for c in question.categories),
+            categories_granted=(c.value for c in granted),
+            allowed=bool(allowed),
+            reason=first.reason.value,
+            bases=(b.value for b in bases),
+            justification=sole.sealed_justification if sole is not None else None,
+            review_required=any(d.review_required for d in shown),
+            request_id=request_id(ctx.request),
+            detail={
+                **(question.detail or {}),
+                "found": len(subjects),
+                "allowed": len(allowed),
+                "returned": len(page),
+                **({"left_out": left_out} if left_out else {}),
+            },
+        ),
+    )
+    ctx.request.state.decision_id = decision_id
+    ctx.response.headers["X-Decision-Id"] = str(decision_id)
+    if not allowed:
+        raise_denial(Allowed(decision=first, decision_id=decision_id))
+    ctx.response.headers["X-Lawful-Basis"] = ",".join(b.value for b in bases)
+    withheld = question.categories - granted
+    if withheld:
+        ctx.response.headers["X-Withheld-Categories"] = ",".join(sorted(c.value for c in withheld))
+    return SetDecision(decision_id=decision_id, decisions=decisions, page=page, total=len(allowed))

@@ -214,6 +214,48 @@ def find_by_identifier(
     return None
 
 
+def _starting(column: Any, text: str) -> Any:
+    """FHIR string search: case-insensitive, matching the start of the value."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(escaped + "%", escape="\\")
+
+
+def search(
+    session: Session,
+    *,
+    nhs_number: str | None = None,
+    family: str | None = None,
+    given: str | None = None,
+    born: date | None = None,
+    limit: int,
+) -> list[PersonView]:
+    """The people an NHS number, a name (the start of the family or given name, any
+    case) and a date of birth all match, by id; at most `limit`."""
+    query = _PERSON_VIEW
+    if nhs_number is not None:
+        query = query.where(Person.nhs_number == nhs_number)
+    if family is not None:
+        query = query.where(_starting(Person.family_name, family))
+    if given is not None:
+        query = query.where(_starting(Person.given_name, given))
+    if born is not None:
+        query = query.where(Person.date_of_birth == born)
+    rows = session.execute(query.order_by(Person.id).limit(limit)).all()
+    return [PersonView(row) for row in rows]
+
+
+def carers_of(session: Session, child: PersonView) -> list[PersonView]:
+    """The carers with parental responsibility in the person's household, by id."""
+    rows = session.execute(
+        _PERSON_VIEW.where(
+            Person.family_id == child.row.family_id,
+            Person.kind == SubjectKind.CARER.value,
+            Person.has_parental_responsibility.is_(True),
+        ).order_by(Person.id)
+    ).all()
+    return [PersonView(row) for row in rows]
+
+
 def _check_under_five(born: date, on: date) -> None:
     """The service covers children under 5 (DOMAIN.md): a child recorded or rectified
     must be under 5 on the day."""

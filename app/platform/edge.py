@@ -5,7 +5,7 @@ a new one otherwise); a body larger than the limit (the general one, or a route'
 document upload's) refused (413) before it is read and before the token is looked at,
 whether it declares its length or streams; a query string
 refused when it carries a NUL character (no database column can hold one). After: the
-request id echoed, and `Cache-Control: no-store` on everything under `/v1`, where
+request id echoed, and `Cache-Control: no-store` on everything under `/v1` and `/fhir`, where
 personal data lives.
 """
 
@@ -31,7 +31,7 @@ _INTERNAL: Final = Internal()
 REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 """What the trail keeps as a request id: a caller's id that is anything else is
 replaced, never truncated (two callers' ids must not collide)."""
-PERSONAL: Final = ("/v1/",)
+PERSONAL: Final = ("/v1/", "/fhir/")
 
 
 def _header(scope: Scope, wanted: bytes) -> str | None:

@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import compile_path
 
+from app.fhir import outcome
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ieys.camden.gov.uk/problems/"
 
@@ -175,6 +177,15 @@ class ProblemBody(BaseModel):
 def problem_response(
     body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> Response:
+    """The problem document; under /fhir/ (the body's `instance` is the request's path),
+    the same problem as a FHIR `OperationOutcome`."""
+    if outcome.is_fhir(body.get("instance")):
+        return Response(
+            content=orjson.dumps(outcome.operation_outcome(body)),
+            status_code=status,
+            media_type=outcome.FHIR_JSON,
+            headers=dict(headers or {}),
+        )
     return Response(
         content=orjson.dumps(body),
         status_code=status,
