@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, AuditEventSubject, AuditSeal
-from app.platform.db import as_utc, utcnow
+from app.platform.db import STATEMENT_AT_A_TIME, as_utc, utcnow
 
 GENESIS = "0" * 64
 SEAL_BATCH = 5000
@@ -69,6 +69,9 @@ class PendingEvent:
 
     values: dict[str, Any]
     subjects: tuple[UUID, ...] = ()
+    written: bool = True
+    """False while deferred (a statement-at-a-time read): written by `write_deferred`
+    once the request succeeds, or with its status when it fails."""
 
 
 @dataclass(slots=True)
@@ -148,9 +151,22 @@ def record(session: Session, draft: EventDraft) -> UUID:
         else None,
     }
     pending = PendingEvent(values=values, subjects=related)
-    _insert(session, pending)
+    if session.info.get(STATEMENT_AT_A_TIME):
+        # Each statement commits as it runs: the row waits until the answer is known,
+        # so a refused read's row is the one that names its status.
+        pending.written = False
+    else:
+        _insert(session, pending)
     session.info.setdefault("audit_pending", []).append(pending)
     return draft.decision_id
+
+
+def write_deferred(session: Session) -> None:
+    """Write the request's deferred events (it succeeded): durable when this returns."""
+    for pending in session.info.get("audit_pending", []):
+        if not pending.written:
+            _insert(session, pending)
+            pending.written = True
 
 
 def _insert(session: Session, pending: PendingEvent) -> None:

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit_service
 from app.auth.caller import Caller
 from app.auth.deps import CallerDep
 from app.consent import service as consent_service
@@ -782,6 +783,7 @@ def _work(
     access.idempotency = idempotency
     access.if_match = if_match
     if spec.commits_first:
+        audit_service.write_deferred(ctx.session)
         complete(ctx.session)
     return access
 

@@ -100,6 +100,11 @@ def on_request_end(*, committed: CommitHook, failed: FailureHook) -> None:
     _AFTER_ROLLBACK.append(failed)
 
 
+STATEMENT_AT_A_TIME = "statement_at_a_time"
+"""`Session.info` key: the session runs statement at a time (its audit row is written
+once the answer is known, `app.audit.service.write_deferred`)."""
+
+
 def statement_at_a_time(session: Session) -> None:
     """For a read whose only write is its one audit row, on PostgreSQL: each statement
     commits as it runs, so the read costs its SELECTs and one INSERT, without the BEGIN
@@ -114,6 +119,7 @@ def statement_at_a_time(session: Session) -> None:
         and not session.in_transaction()
     ):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        session.info[STATEMENT_AT_A_TIME] = True
 
 
 def complete(session: Session) -> None:
