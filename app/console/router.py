@@ -8,7 +8,7 @@ token; every answer sends a strict Content-Security-Policy and `Cache-Control: n
 
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -309,32 +309,6 @@ Reason = Annotated[str, Form()]
 Purpose = Annotated[str, Form()]
 
 
-@router.post("/requests/{request_id}/pause")
-async def pause(
-    request: Request,
-    session: SessionDep,
-    request_id: UUID,
-    csrf: Csrf,
-    purpose: Purpose,
-    reason: Reason = "",
-) -> Response:
-    _check(session, csrf)
-    return await _case_form(request, session, request_id, "pause", {"reason": reason}, purpose)
-
-
-@router.post("/requests/{request_id}/resume")
-async def resume(
-    request: Request,
-    session: SessionDep,
-    request_id: UUID,
-    csrf: Csrf,
-    purpose: Purpose,
-    reason: Reason = "",
-) -> Response:
-    _check(session, csrf)
-    return await _case_form(request, session, request_id, "resume", {"reason": reason}, purpose)
-
-
 @router.post("/requests/{request_id}/extend")
 async def extend(
     request: Request,
@@ -363,6 +337,22 @@ async def decide(
     _check(session, csrf)
     body = {"outcome": outcome, "reason": reason}
     return await _case_form(request, session, request_id, "decide", body, purpose)
+
+
+# After extend and decide: a path matched here is not tried against them.
+@router.post("/requests/{request_id}/{step}")
+async def pause_or_resume(
+    request: Request,
+    session: SessionDep,
+    request_id: UUID,
+    step: Literal["pause", "resume"],
+    csrf: Csrf,
+    purpose: Purpose,
+    reason: Reason = "",
+) -> Response:
+    """Stop the clock (waiting for proof of identity or clarification), or restart it."""
+    _check(session, csrf)
+    return await _case_form(request, session, request_id, step, {"reason": reason}, purpose)
 
 
 @router.get("/requests/{request_id}/export")
