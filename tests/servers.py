@@ -13,7 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -195,3 +197,29 @@ def private_cluster() -> Iterator[Cluster]:
             )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def child_over_http(
+    base: str, headers: dict[str, str], *, family_name: str, days_old: int = 300
+) -> dict[str, Any]:
+    """A household and a child in it, created through a running server's API."""
+    family = httpx.post(
+        f"{base}/v1/families",
+        json={"address": {"line1": f"1 {family_name} Row", "postcode": "NW1 7AA"}},
+        headers=headers,
+        timeout=30,
+    ).json()
+    born = (datetime.now(UTC).date() - timedelta(days=days_old)).isoformat()
+    child: dict[str, Any] = httpx.post(
+        f"{base}/v1/people",
+        json={
+            "family_id": family["id"],
+            "kind": "child",
+            "given_name": "Jon",
+            "family_name": family_name,
+            "date_of_birth": born,
+        },
+        headers=headers,
+        timeout=30,
+    ).json()
+    return child

@@ -18,7 +18,7 @@ from app.auth.tokens import mint_token
 from app.platform.schema import alembic_config
 from app.platform.settings import get_settings
 from app.policy.vocabulary import Role
-from tests.servers import free_port, scratch_database, serve, wait_ready
+from tests.servers import child_over_http, free_port, scratch_database, serve, wait_ready
 
 CHROMIUM = Path(os.environ.get("IEYS_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOT = os.environ.get("IEYS_CONSOLE_SCREENSHOT")
@@ -37,25 +37,7 @@ def _headers(role: Role, purpose: str, **extra: str) -> dict[str, str]:
 def _seed(base: str) -> dict[str, Any]:
     """An overdue request, a request on time, and a safeguarding override to review."""
     hv = _headers(Role.HEALTH_VISITOR, "health_care")
-    family = httpx.post(
-        f"{base}/v1/families",
-        json={"address": {"line1": "1 Browser Row", "postcode": "NW1 7AA"}},
-        headers=hv,
-        timeout=30,
-    ).json()
-    born = (datetime.now(UTC).date() - timedelta(days=400)).isoformat()
-    child = httpx.post(
-        f"{base}/v1/people",
-        json={
-            "family_id": family["id"],
-            "kind": "child",
-            "given_name": "Ada",
-            "family_name": "Browser",
-            "date_of_birth": born,
-        },
-        headers=hv,
-        timeout=30,
-    ).json()
+    child = child_over_http(base, hv, family_name="Browser", days_old=400)
     officer = _headers(Role.DATA_PROTECTION_OFFICER, "subject_rights")
     received = (datetime.now(UTC) - timedelta(days=50)).isoformat()
     late = httpx.post(

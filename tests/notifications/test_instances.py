@@ -4,7 +4,6 @@ one worker at a time."""
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ from app.platform.schema import alembic_config
 from app.platform.settings import get_settings
 from app.policy.vocabulary import Role
 from tests.notifications.helpers import JUSTIFICATION, SECRET, Receiver, receiving
-from tests.servers import free_port, scratch_database, serve, wait_ready
+from tests.servers import child_over_http, free_port, scratch_database, serve, wait_ready
 
 
 def _headers(role: Role, purpose: str, **extra: str) -> dict[str, str]:
@@ -43,25 +42,7 @@ def test_two_instances_deliver_a_notification_once_the_receiver_answers(tmp_path
                 wait_ready(port, process=server)
             a, b = (f"http://127.0.0.1:{port}" for port in ports)
             hv = _headers(Role.HEALTH_VISITOR, "health_care")
-            family = httpx.post(
-                f"{a}/v1/families",
-                json={"address": {"line1": "2 Receiver Road", "postcode": "NW5 1TL"}},
-                headers=hv,
-                timeout=30,
-            ).json()
-            born = (datetime.now(UTC).date() - timedelta(days=300)).isoformat()
-            child = httpx.post(
-                f"{a}/v1/people",
-                json={
-                    "family_id": family["id"],
-                    "kind": "child",
-                    "given_name": "Jon",
-                    "family_name": "Receiver",
-                    "date_of_birth": born,
-                },
-                headers=hv,
-                timeout=30,
-            ).json()
+            child = child_over_http(a, hv, family_name="Receiver", days_old=300)
             shared = httpx.post(
                 f"{b}/v1/shares",
                 json={

@@ -2,7 +2,6 @@
 around its SELECT and its one audit INSERT, and the pool gets the connection back as it
 was."""
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.platform import db
 from tests.conftest import configured_database_url
-from tests.servers import free_port, scratch_database, serve, wait_ready
+from tests.servers import child_over_http, free_port, scratch_database, serve, wait_ready
 
 URL = configured_database_url()
 pytestmark = pytest.mark.skipif(
@@ -75,23 +74,9 @@ def test_a_refused_read_on_a_real_server_keeps_one_event_with_the_status_sent(
             missing = httpx.get(
                 f"{base}/v1/people/{uuid4()}", headers={**asked, "X-Purpose": "health_care"}
             )
-            family = httpx.post(
-                f"{base}/v1/families",
-                json={"address": {"line1": "3 Status Street", "postcode": "NW1 7AA"}},
-                headers={**asked, "X-Purpose": "health_care"},
-            ).json()
-            born = (datetime.now(UTC).date() - timedelta(days=200)).isoformat()
-            child = httpx.post(
-                f"{base}/v1/people",
-                json={
-                    "family_id": family["id"],
-                    "kind": "child",
-                    "given_name": "Ada",
-                    "family_name": "Status",
-                    "date_of_birth": born,
-                },
-                headers={**asked, "X-Purpose": "health_care"},
-            ).json()
+            child = child_over_http(
+                base, {**asked, "X-Purpose": "health_care"}, family_name="Status"
+            )
             denied = httpx.get(
                 f"{base}/v1/people/{child['id']}", headers={**asked, "X-Purpose": "nursery_care"}
             )
